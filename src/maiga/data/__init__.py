@@ -1,0 +1,1 @@
+"""Human reactions in: dataset readers, the long annotation table, label mappings, data paths."""
