@@ -1,0 +1,1 @@
+"""Evaluation of the emotional network against human judgements."""
