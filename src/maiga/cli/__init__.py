@@ -1,0 +1,1 @@
+"""The `maiga` command line: thin wrappers over the Python API."""

@@ -1,0 +1,30 @@
+"""Entry point: ``maiga run``, ``maiga emotions ...``."""
+
+from __future__ import annotations
+
+import typer
+
+from maiga.cli.common import setup_logging
+from maiga.cli.emotions import emotions_app
+from maiga.cli.run import run_command
+
+app = typer.Typer(
+    name="maiga",
+    help="Make AI Goodness Again: emotional networks and the evidence for them.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(emotions_app, name="emotions")
+app.command("run")(run_command)
+
+
+@app.callback()
+def main(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show debug logs."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors."),
+) -> None:
+    setup_logging(verbose, quiet)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""`maiga run`: the stages of the pipeline, their config and their resumable execution."""

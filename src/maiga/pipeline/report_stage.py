@@ -1,0 +1,80 @@
+"""Stage 4: turn the evaluation into plain-language findings and a self-contained report."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from maiga.pipeline.config import RunConfig
+from maiga.pipeline.data_stage import PreparedData
+from maiga.pipeline.evaluate_stage import Evaluation
+from maiga.pipeline.metric_docs import doc_for
+from maiga.report import EvalArrays, ReportInputs, write_report
+
+# The figures issue #2 asks for; the report says plainly whether each one is met.
+TARGETS = {
+    "goemotions.ekman.macro_f1": {"frozen": 0.52, "finetune": 0.62},
+    "emobank.test.valence.pearson": {"frozen": 0.70, "finetune": 0.70},
+}
+
+
+def findings(config: RunConfig, data: PreparedData, evaluation: Evaluation, metrics: dict) -> list:
+    """Sentences a researcher reads first: targets met or missed, and every caveat."""
+    notes = []
+    for key, by_mode in TARGETS.items():
+        target = by_mode[config.train.mode]
+        value = metrics.get(key)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            continue
+        verdict = "meets" if value >= target else "misses"
+        notes.append(f"{key} = {value:.3f} {verdict} the target of {target:.2f} "
+                     f"for a {config.train.mode} encoder.")
+    for row in evaluation.per_dimension:
+        ceiling = row.get("human_ceiling")
+        if ceiling is None or math.isnan(ceiling) or math.isnan(row["network"]):
+            continue
+        relation = "above" if row["network"] > ceiling else "below"
+        notes.append(
+            f"{row['source']} {row['dimension']}: network r {row['network']:.3f} is {relation} "
+            f"a single annotator's r {ceiling:.3f} with the others."
+        )
+    notes.extend(evaluation.notes)
+    notes.extend(data.targets.notes)
+    for source, skips in data.read_skips.items():
+        counted = {reason: n for reason, n in skips.items() if n}
+        if counted:
+            notes.append(f"{source}: rows skipped while reading: {counted}.")
+    return notes
+
+
+def dropped_labels(data: PreparedData) -> dict[str, list[str]]:
+    out = {}
+    for source, report in data.mapping_reports.items():
+        labels = [f"{label} ({reason})" for label, reason in report.get("dropped", {}).items()]
+        labels += [f"{label} (no counterpart in the mapping)" for label in report.get("unmapped", [])]
+        if labels:
+            out[source] = labels
+    return out
+
+
+def write_run_report(
+    path: Path, config: RunConfig, data: PreparedData, evaluation: Evaluation, metrics: dict
+) -> Path:
+    schema = data.schema
+    ranges = [(d.low, d.high) for d in schema.dimensions]
+    docs = {key: found[1] for key in metrics if (found := doc_for(key))}
+    inputs = ReportInputs(
+        title=f"maiga emotional network: {config.profile} run",
+        metrics=metrics,
+        metric_docs=docs,
+        evals=[
+            EvalArrays(a["name"], schema.names, ranges, a["predictions"], a["targets"])
+            for a in evaluation.arrays
+        ],
+        per_dimension=evaluation.per_dimension,
+        comparisons=evaluation.comparisons,
+        notes=findings(config, data, evaluation, metrics),
+        config=config.model_dump(mode="json", by_alias=True),
+        dropped_labels=dropped_labels(data),
+    )
+    return write_report(path, inputs)
