@@ -54,7 +54,7 @@ def validate_table(table: pd.DataFrame, origin: str = "annotation table") -> pd.
     n_nan = int(table["value"].isna().sum())
     if n_nan:
         problems.append(f"{n_nan} row(s) have a missing or non-numeric 'value'")
-    bad_splits = sorted(set(table["split"].dropna().astype(str)) - set(SPLITS))
+    bad_splits = sorted(set(table["split"].dropna().astype(str).unique()) - set(SPLITS))
     if bad_splits:
         problems.append(f"unknown split value(s) {bad_splits}; use {list(SPLITS)}")
     if problems:
