@@ -1,8 +1,9 @@
-"""Embeddings of a frozen encoder, cached on disk in chunks so an interrupted run resumes.
+"""Embeddings of a frozen encoder, cached on disk so that no text is ever encoded twice.
 
-Unique texts are sorted (a deterministic order) and cut into chunks; a chunk's file name is the
-hash of the encoder fingerprint and of its texts, so a chunk computed once is reused by every
-later run with the same encoder, and a changed text invalidates only its own chunk.
+The cache is a folder per encoder fingerprint holding ``.npz`` chunks of (text hash, vector)
+pairs. Missing texts are encoded in chunks and each chunk is written atomically as soon as it is
+done, so an interrupted run loses at most one chunk and resumes with the rest. Any later request
+(a subset for evaluation, another run with the same encoder) reuses every vector already there.
 """
 
 from __future__ import annotations
@@ -20,10 +21,14 @@ CHUNK = 2048
 
 
 def encoder_fingerprint(network: EmotionalNetwork) -> str:
-    """Identify the encoder by its name and the sum of its first weights (cheap, stable)."""
-    first = next(network.encoder.parameters())
+    """Identify the encoder by its name and a checksum of its first weights (cheap, stable)."""
+    first = next(network.encoder.parameters()).detach()
     seed = f"{network.encoder_ref}|{network.embedding_dim}|{float(first.double().sum()):.6e}"
     return hashlib.sha256(seed.encode()).hexdigest()[:16]
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def cached_embeddings(
@@ -33,31 +38,37 @@ def cached_embeddings(
     batch_size: int = 128,
     progress: bool = True,
 ) -> np.ndarray:
-    """Embeddings of ``texts`` in their order, computing only chunks not yet on disk."""
-    unique = sorted(set(texts))
-    fingerprint = encoder_fingerprint(network)
-    folder = Path(cache_dir) / fingerprint
-    folder.mkdir(parents=True, exist_ok=True)
-
-    vectors: dict[str, np.ndarray] = {}
-    chunks = [unique[i : i + CHUNK] for i in range(0, len(unique), CHUNK)]
-    bar = tqdm(total=len(unique), desc="embedding texts", unit="text", disable=not progress)
-    for chunk in chunks:
-        digest = hashlib.sha256("\x00".join([fingerprint, *chunk]).encode()).hexdigest()[:24]
-        path = folder / f"{digest}.npy"
-        if path.is_file():
-            block = np.load(path)
-        else:
-            block = network.embed(chunk, batch_size=batch_size)
-            write_atomic(path, lambda tmp, b=block: _save_npy(tmp, b))
-        vectors.update(zip(chunk, block))
-        bar.update(len(chunk))
-    bar.close()
+    """Embeddings of ``texts`` in their order, encoding only texts not yet in the cache."""
     if not texts:
         return np.zeros((0, network.embedding_dim), dtype=np.float32)
-    return np.stack([vectors[t] for t in texts]).astype(np.float32)
+    folder = Path(cache_dir) / encoder_fingerprint(network)
+    folder.mkdir(parents=True, exist_ok=True)
+    known = _load_all(folder)
+
+    keys = [text_key(t) for t in texts]
+    missing = sorted({k: t for k, t in zip(keys, texts) if k not in known}.items())
+    bar = tqdm(total=len(missing), desc="embedding texts", unit="text",
+               disable=not progress or not missing)
+    for start in range(0, len(missing), CHUNK):
+        chunk = missing[start : start + CHUNK]
+        chunk_keys = np.array([k for k, _ in chunk])
+        vectors = network.embed([t for _, t in chunk], batch_size=batch_size)
+        name = hashlib.sha256("".join(chunk_keys).encode()).hexdigest()[:24]
+        write_atomic(folder / f"{name}.npz", lambda tmp: _save(tmp, chunk_keys, vectors))
+        known.update(zip(chunk_keys, vectors))
+        bar.update(len(chunk))
+    bar.close()
+    return np.stack([known[k] for k in keys]).astype(np.float32)
 
 
-def _save_npy(path: Path, array: np.ndarray) -> None:
-    with open(path, "wb") as handle:  # a handle, because np.save would append ".npy" to a name
-        np.save(handle, array)
+def _load_all(folder: Path) -> dict[str, np.ndarray]:
+    known: dict[str, np.ndarray] = {}
+    for path in sorted(folder.glob("*.npz")):
+        with np.load(path) as chunk:
+            known.update(zip(chunk["keys"].tolist(), chunk["vectors"]))
+    return known
+
+
+def _save(path: Path, keys: np.ndarray, vectors: np.ndarray) -> None:
+    with open(path, "wb") as handle:  # a handle, because np.savez would append ".npz" to a name
+        np.savez(handle, keys=keys, vectors=vectors)

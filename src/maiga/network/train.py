@@ -100,7 +100,7 @@ def fit(
         record = {"epoch": epoch + 1, "train_loss": state.train_loss / len(train),
                   "dev_loss": dev_loss}
         state.history.append(record)
-        logger.info("epoch %d: train loss %.4f, dev loss %.4f", epoch + 1,
+        logger.debug("epoch %d: train loss %.4f, dev loss %.4f", epoch + 1,
                     record["train_loss"], dev_loss)
         if dev_loss < state.best_loss - 1e-6:
             state.best_loss, state.best_epoch, state.stale = dev_loss, epoch + 1, 0
