@@ -19,7 +19,7 @@ import torch
 from tqdm.auto import tqdm
 
 from maiga.io import write_atomic
-from maiga.network.losses import masked_emotion_loss
+from maiga.network.losses import balanced_dim_weights, masked_emotion_loss
 from maiga.network.model import EmotionalNetwork
 from maiga.network.train_config import TrainConfig
 
@@ -73,6 +73,7 @@ def fit(
         logger.info("Resuming training at epoch %d, step %d", state.epoch + 1, state.step)
 
     signed = network.heads.signed
+    weights = balanced_dim_weights(train.targets, signed.numpy())
     epochs = tqdm(range(config.epochs), desc="epochs", disable=not progress, initial=state.epoch)
     for epoch in range(state.epoch, config.epochs):
         if state.stale >= config.patience:
@@ -85,7 +86,7 @@ def fit(
             index = order[step * config.batch_size : (step + 1) * config.batch_size]
             logits = _logits(network, train, index, frozen)
             target = torch.as_tensor(train.targets[index], dtype=torch.float32)
-            loss = masked_emotion_loss(logits, target, signed)
+            loss = masked_emotion_loss(logits, target, signed, weights)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
@@ -96,7 +97,7 @@ def fit(
                 state.step = step + 1
                 _save(ckpt, network, optimizer, scheduler, state, frozen)
 
-        dev_loss = evaluate_loss(network, dev, frozen, config.batch_size)
+        dev_loss = evaluate_loss(network, dev, frozen, config.batch_size, weights)
         record = {"epoch": epoch + 1, "train_loss": state.train_loss / len(train),
                   "dev_loss": dev_loss}
         state.history.append(record)
@@ -119,20 +120,22 @@ def fit(
     return TrainResult(state.best_epoch, state.best_loss, state.history)
 
 
-def evaluate_loss(network: EmotionalNetwork, data: TrainSet, frozen: bool, batch: int) -> float:
-    """Masked loss over ``data`` with the network in eval mode."""
+def evaluate_loss(
+    network: EmotionalNetwork, data: TrainSet, frozen: bool, batch: int,
+    dim_weights: torch.Tensor | None = None,
+) -> float:
+    """The training loss over all of ``data`` at once, with the network in eval mode."""
     network.eval()
-    total, count = 0.0, 0
-    signed = network.heads.signed
+    chunks = []
     with torch.inference_mode():
         for start in range(0, len(data), batch):
             index = np.arange(start, min(start + batch, len(data)))
-            target = torch.as_tensor(data.targets[index], dtype=torch.float32)
-            observed = int((~torch.isnan(target)).sum())
-            loss = masked_emotion_loss(_logits(network, data, index, frozen), target, signed)
-            total += float(loss) * observed
-            count += observed
-    return total / max(count, 1)
+            chunks.append(_logits(network, data, index, frozen))
+    if not chunks:
+        return float("nan")
+    targets = torch.as_tensor(data.targets, dtype=torch.float32)
+    loss = masked_emotion_loss(torch.cat(chunks), targets, network.heads.signed, dim_weights)
+    return float(loss)
 
 
 def _logits(network: EmotionalNetwork, data: TrainSet, index: np.ndarray, frozen: bool):

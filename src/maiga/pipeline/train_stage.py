@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+import maiga
+
 from maiga.io import write_json_atomic
 from maiga.network.embedding_cache import cached_embeddings
 from maiga.network.encoder import load_sentence_encoder
@@ -24,6 +26,7 @@ logger = logging.getLogger(__name__)
 def training_fingerprint(config: RunConfig, data: PreparedData) -> str:
     """Changes whenever the config or the targets change, so a stale model is never reused."""
     digest = hashlib.sha256()
+    digest.update(maiga.__version__.encode())
     digest.update(config.model_dump_json(exclude={"profile", "snow_folds"}).encode())
     digest.update(np.nan_to_num(data.targets.targets, nan=-9.0).tobytes())
     digest.update("\x00".join(data.targets.items["text"]).encode())
