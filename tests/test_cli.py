@@ -71,7 +71,7 @@ def test_non_utf8_file_is_a_clean_error(network_dir, tmp_path):
     result = runner.invoke(app, ["emotions", "score", "--file", str(path),
                                  "--model", str(network_dir)])
     assert result.exit_code == 2
-    assert "not UTF-8" in flat(result.output) and "byte 3" in flat(result.output)
+    assert "not valid UTF-8" in flat(result.output) and "offset 3" in flat(result.output)
 
 
 def test_missing_model_folder_is_a_clean_error(tmp_path):

@@ -158,3 +158,57 @@ def test_score_gives_each_thought_and_the_whole(tiny_encoder_dir):
     lengths = np.array([6, 23])
     manual = sum(t.values["fear"] * n for t, n in zip(result.thoughts, lengths)) / lengths.sum()
     assert result.overall["fear"] == pytest.approx(manual, abs=1e-5)
+
+
+def test_each_dimension_weighs_the_same_however_many_cells_it_has():
+    signed = torch.tensor([False, False])
+    logits = torch.zeros(4, 2)
+    # Dimension 0 is rated on four items, dimension 1 on one; both have the same mean loss.
+    targets = torch.tensor([[1.0, 1.0], [1.0, float("nan")], [1.0, float("nan")],
+                            [1.0, float("nan")]])
+    per_cell = torch.nn.functional.binary_cross_entropy_with_logits(torch.tensor(0.0),
+                                                                    torch.tensor(1.0))
+    assert torch.isclose(masked_emotion_loss(logits, targets, signed), per_cell)
+    weights = torch.tensor([1.0, 3.0])
+    logits[0, 1] = 2.0  # only dimension 1's loss changes
+    loss1 = torch.nn.functional.binary_cross_entropy_with_logits(torch.tensor(2.0),
+                                                                 torch.tensor(1.0))
+    expected = (per_cell * 1 + loss1 * 3) / 4
+    assert torch.isclose(masked_emotion_loss(logits, targets, signed, weights), expected)
+
+
+def test_regression_dimensions_are_weighted_by_inverse_variance():
+    from maiga.network.losses import balanced_dim_weights
+
+    targets = np.array([[0.0, 0.1], [1.0, -0.1], [np.nan, 0.3]], dtype=np.float32)
+    weights = balanced_dim_weights(targets, np.array([False, True]))
+    assert weights[0] == 1.0
+    assert weights[1] == pytest.approx(1 / np.var([0.1, -0.1, 0.3]), rel=1e-5)
+
+
+def test_length_grouped_batches_cover_every_item_once_and_resume_identically():
+    from maiga.network.train import _epoch_batches
+
+    rng = np.random.default_rng(0)
+    texts = ["x" * int(n) for n in rng.integers(1, 200, 1000)]
+    data = TrainSet(texts, np.zeros((1000, 1), dtype=np.float32))
+    config = TrainConfig(batch_size=10, seed=3)
+    batches = _epoch_batches(data, config, epoch=2, group_by_length=True)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(1000))
+    again = _epoch_batches(data, config, epoch=2, group_by_length=True)
+    assert all(np.array_equal(a, b) for a, b in zip(batches, again))
+    # Inside a batch, lengths are close: far less padding than random batches would need.
+    lengths = np.array([len(t) for t in texts])
+    spread = np.mean([np.ptp(lengths[b]) for b in batches])
+    random_spread = np.mean([np.ptp(lengths[b]) for b in np.array_split(rng.permutation(1000), 100)])
+    assert spread < random_spread / 5
+
+
+def test_finetune_keeps_the_word_embeddings_fixed_by_default(tiny_encoder_dir):
+    network = make_network(tiny_encoder_dir)
+    table = next(m for m in network.encoder.modules() if hasattr(m, "word_embeddings"))
+    before = table.word_embeddings.weight.detach().clone()
+    targets = random_targets(len(TEXTS))
+    config = TrainConfig(mode="finetune", epochs=1, batch_size=4, hidden=16)
+    fit(network, TrainSet(TEXTS, targets), TrainSet(TEXTS, targets), config, progress=False)
+    assert torch.equal(table.word_embeddings.weight, before)

@@ -115,16 +115,9 @@ def _texts_from(text: str | None, file: Path | None, lines: bool) -> list[str]:
                         f"{'both' if text is not None else 'neither'}.")
     if text is not None:
         return [text]
-    if not file.is_file():
-        raise DataError(f"--file {str(file)!r} does not exist or is not a file.")
-    raw = file.read_bytes()
-    try:
-        content = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"--file {file} is not UTF-8 (byte {exc.start} is {raw[exc.start]:#04x}). "
-            "Re-encode it, e.g. iconv -f latin1 -t utf-8."
-        ) from None
+    from maiga.data.readers.base import read_text
+
+    content = read_text(file, layout="plain UTF-8 text to score")
     if not lines:
         return [content]
     texts = [line for line in content.splitlines() if line.strip()]

@@ -59,9 +59,12 @@ def fit(
     if frozen and (train.embeddings is None or dev.embeddings is None):
         raise ValueError("frozen training needs embeddings for the train and dev items")
     network.encoder.max_seq_length = config.max_seq_length
+    if not frozen and config.freeze_word_embeddings:
+        _freeze_word_embeddings(network)
     params = [{"params": network.heads.parameters(), "lr": config.lr_heads}]
     if not frozen:
-        params.append({"params": network.encoder.parameters(), "lr": config.lr_encoder})
+        trainable = [p for p in network.encoder.parameters() if p.requires_grad]
+        params.append({"params": trainable, "lr": config.lr_encoder})
     optimizer = torch.optim.AdamW(params, weight_decay=config.weight_decay)
     steps_per_epoch = math.ceil(len(train) / config.batch_size)
     scheduler = _warmup_linear(optimizer, config.warmup_ratio, steps_per_epoch * config.epochs)
@@ -78,12 +81,12 @@ def fit(
     for epoch in range(state.epoch, config.epochs):
         if state.stale >= config.patience:
             break
-        order = np.random.default_rng(config.seed + epoch).permutation(len(train))
+        batches_of_epoch = _epoch_batches(train, config, epoch, group_by_length=not frozen)
         network.train(not frozen)
         network.heads.train()
         batches = range(state.step, steps_per_epoch)
         for step in tqdm(batches, desc="batches", leave=False, disable=not progress or frozen):
-            index = order[step * config.batch_size : (step + 1) * config.batch_size]
+            index = batches_of_epoch[step]
             logits = _logits(network, train, index, frozen)
             target = torch.as_tensor(train.targets[index], dtype=torch.float32)
             loss = masked_emotion_loss(logits, target, signed, weights)
@@ -143,6 +146,43 @@ def _logits(network: EmotionalNetwork, data: TrainSet, index: np.ndarray, frozen
         return network.heads(torch.as_tensor(data.embeddings[index], dtype=torch.float32))
     features = network.encoder.tokenize([data.texts[i] for i in index])
     return network.forward_features(features)
+
+
+def _epoch_batches(
+    data: TrainSet, config: TrainConfig, epoch: int, group_by_length: bool
+) -> list[np.ndarray]:
+    """The batches of one epoch, fixed by the seed and the epoch (so a resume finds them again).
+
+    With ``group_by_length`` (fine-tuning), items are shuffled, then sorted by length inside
+    windows of 50 batches, and the batches are shuffled again: each batch holds texts of similar
+    length, so little compute goes to padding, while the order stays random.
+    """
+    rng = np.random.default_rng(config.seed + epoch)
+    order = rng.permutation(len(data))
+    size = config.batch_size
+    if group_by_length and data.texts:
+        lengths = np.array([len(t) for t in data.texts])
+        window = size * 50
+        order = np.concatenate([
+            chunk[np.argsort(-lengths[chunk], kind="stable")]
+            for chunk in np.array_split(order, max(1, math.ceil(len(order) / window)))
+        ])
+    batches = [order[i : i + size] for i in range(0, len(order), size)]
+    if group_by_length:
+        batches = [batches[i] for i in rng.permutation(len(batches))]
+    return batches
+
+
+def _freeze_word_embeddings(network: EmotionalNetwork) -> None:
+    """Keep the encoder's token embedding table fixed while the rest is fine-tuned.
+
+    The table is half of MiniLM's weights; updating it costs optimiser time on a CPU and gains
+    little on small labelled sets (rare tokens would be moved by a handful of examples).
+    """
+    for module in network.encoder.modules():
+        embeddings = getattr(module, "word_embeddings", None)
+        if isinstance(embeddings, torch.nn.Embedding):
+            embeddings.weight.requires_grad_(False)
 
 
 def _warmup_linear(optimizer, warmup_ratio: float, total_steps: int):

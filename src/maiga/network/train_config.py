@@ -28,6 +28,9 @@ class TrainConfig(BaseModel):
     patience: int = Field(
         8, ge=1, description="Stop after this many epochs without a better dev loss."
     )
+    freeze_word_embeddings: bool = Field(
+        True, description="Finetune: keep the token embedding table fixed (faster on a CPU)."
+    )
     max_seq_length: int = Field(128, ge=8, description="Encoder tokens per thought.")
     embed_batch_size: int = Field(128, ge=1, description="Texts per encoder batch.")
     checkpoint_every: int = Field(

@@ -92,7 +92,8 @@ def _human_comparison(
     agreement = agreement_report(rows, data.schema)
     for key, value in agreement.items():
         rest = key.split(".", 1)[1]
-        rest = "n_items_rated" if rest == "n_items" else rest
+        if rest == "n_items":
+            rest, value = "n_items_rated", int(value)
         result.metrics[f"{prefix}.{rest}"] = value
     for name in data.schema.names:
         network_r = result.metrics.get(f"{prefix}.{name}.pearson")
@@ -155,8 +156,9 @@ def _snow_gold(result: Evaluation, data: PreparedData, values: np.ndarray) -> No
         worker_r = worker.get("mean_r", float("nan"))
         result.metrics[f"snow2008.heldout.{name}.network_r_gold"] = network_r
         result.metrics[f"snow2008.heldout.{name}.single_worker_r_gold"] = worker_r
-        result.comparisons.append({"group": name, "label": "network vs gold", "value": network_r})
+        group = f"{name} (held-out headlines)"
+        result.comparisons.append({"group": group, "label": "network vs gold", "value": network_r})
         result.comparisons.append(
-            {"group": name, "label": "avg single worker vs gold", "value": worker_r}
+            {"group": group, "label": "avg single worker vs gold", "value": worker_r}
         )
     result.metrics["snow2008.heldout.n_items"] = len(index)

@@ -34,9 +34,11 @@ def findings(config: RunConfig, data: PreparedData, evaluation: Evaluation, metr
         if ceiling is None or math.isnan(ceiling) or math.isnan(row["network"]):
             continue
         relation = "above" if row["network"] > ceiling else "below"
+        n = metrics.get(f"{row['source']}.test.{row['dimension']}.n", "?")
         notes.append(
-            f"{row['source']} {row['dimension']}: network r {row['network']:.3f} is {relation} "
-            f"a single annotator's r {ceiling:.3f} with the others."
+            f"{row['source']} {row['dimension']} (test, n={n}): network r {row['network']:.3f} "
+            f"with the mean of all annotators is {relation} the r {ceiling:.3f} of a single "
+            "annotator with the mean of the others."
         )
     notes.extend(evaluation.notes)
     notes.extend(data.targets.notes)

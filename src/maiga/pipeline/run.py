@@ -49,9 +49,7 @@ def run_pipeline(
     evaluation = evaluate(network, data, config, work / "embeddings", data_dir, progress)
     study_metrics, study_rows = snow_study(config, data, work / "embeddings", progress)
     evaluation.metrics.update(study_metrics)
-    evaluation.comparisons.extend(
-        {**row, "group": f"cv {row['group']}"} for row in study_rows
-    )
+    evaluation.comparisons.extend(study_rows)
 
     metrics = {
         **evaluation.metrics,

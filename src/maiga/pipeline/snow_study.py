@@ -77,13 +77,14 @@ def snow_study(
             metrics[f"snow2008.cv.{key}.{name}.network_r_gold"] = r
             rs.append(r)
         metrics[f"snow2008.cv.{key}.mean_network_r_gold"] = float(np.nanmean(rs))
-        rows.append({"group": "network vs gold (mean over emotions)", "label": variant,
+        rows.append({"group": f"{variant} ({config.snow_folds}-fold, mean over emotions)",
+                     "label": "network vs gold",
                      "value": metrics[f"snow2008.cv.{key}.mean_network_r_gold"]})
     worker = [single_annotator_vs_gold(snow_rows, n).get("mean_r", np.nan)
               for n in names if n in set(snow_rows["dimension"])]
     metrics["snow2008.cv.mean_single_worker_r_gold"] = float(np.nanmean(worker))
-    rows.append({"group": "network vs gold (mean over emotions)",
-                 "label": "avg single worker", "value": float(np.nanmean(worker))})
+    rows.append({"group": "all headlines, mean over emotions",
+                 "label": "avg single worker vs gold", "value": float(np.nanmean(worker))})
     return metrics, rows
 
 
