@@ -44,7 +44,7 @@ def test_score_table_shows_each_emotion(network_dir):
     result = runner.invoke(app, ["emotions", "score", "What a lovely day. Or not?",
                                  "--model", str(network_dir)])
     assert result.exit_code == 0, result.output
-    for name in ("happiness", "valence", "whole text"):
+    for name in ("happiness", "valence", "whole", "#1 What a lovely day."):
         assert name in result.stdout
 
 
@@ -102,3 +102,78 @@ def test_bad_config_lists_every_problem(tmp_path):
     assert "3 problem(s)" in flat(result.output)
     for key in ("train.epochs", "train.mode", "unknown_key"):
         assert key in flat(result.output)
+
+
+def test_score_table_fits_an_80_column_terminal(network_dir):
+    narrow = CliRunner(env={"COLUMNS": "80"})
+    result = narrow.invoke(app, ["emotions", "score", "One. Two. Three. Four. Five. Six.",
+                                 "--model", str(network_dir)])
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    assert "happiness" in result.stdout and "…" not in result.stdout
+
+
+def test_lines_json_carries_line_numbers(network_dir, tmp_path):
+    path = tmp_path / "texts.txt"
+    path.write_text("First.\n\nThird line.\n", encoding="utf-8")
+    result = runner.invoke(app, ["emotions", "score", "--file", str(path), "--lines",
+                                 "--model", str(network_dir), "--json"])
+    assert [row["line"] for row in json.loads(result.stdout)] == [1, 3]
+
+
+@pytest.mark.parametrize("damage", ["missing heads", "garbage heads", "bad json", "wrong size"])
+def test_damaged_model_folder_is_a_clean_error(network_dir, tmp_path, damage):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(network_dir, broken)
+    if damage == "missing heads":
+        (broken / "heads.safetensors").unlink()
+    elif damage == "garbage heads":
+        (broken / "heads.safetensors").write_bytes(b"\xff" * 64)
+    elif damage == "bad json":
+        (broken / "config.json").write_text("{not json")
+    else:
+        config = json.loads((broken / "config.json").read_text())
+        config["hidden"] = 7
+        (broken / "config.json").write_text(json.dumps(config))
+    result = runner.invoke(app, ["emotions", "score", "hi", "--model", str(broken)])
+    assert result.exit_code == 2, result.output
+    assert "incomplete or damaged" in flat(result.output)
+
+
+def test_model_path_that_is_a_file(network_dir):
+    result = runner.invoke(app, ["emotions", "score", "hi", "--model",
+                                 str(network_dir / "config.json")])
+    assert result.exit_code == 2 and "is a file" in flat(result.output)
+
+
+def test_out_that_is_a_file_fails_before_any_work(tmp_path):
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    for args in (["run", "--profile", "smoke", "--out", str(blocker)],
+                 ["emotions", "train", "--profile", "smoke", "--out", str(blocker / "sub")]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert "is a file" in flat(result.output)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--max-chars", "0", "hi"], "positive"),
+    (["--lines", "hi"], "pass --file too"),
+])
+def test_bad_score_options(network_dir, args, message):
+    result = runner.invoke(app, ["emotions", "score", "--model", str(network_dir), *args])
+    assert result.exit_code == 2 and message in flat(result.output)
+
+
+def test_unknown_dataset_in_config_is_listed(tmp_path):
+    config = tmp_path / "bad.yaml"
+    config.write_text("datasets: {foo: {enabled: true}}\n")
+    result = runner.invoke(app, ["run", "--profile", "smoke", "--config", str(config),
+                                 "--out", str(tmp_path / "run")])
+    assert result.exit_code == 2 and "unknown dataset(s) ['foo']" in flat(result.output)
+
+
+def test_results_are_readable_by_others(network_dir):
+    assert (network_dir / "config.json").stat().st_mode & 0o044 == 0o044

@@ -65,6 +65,15 @@ def test_second_run_reuses_the_trained_network(tiny_encoder_dir, tmp_path, monke
     assert (out / "model" / "heads.safetensors").stat().st_mtime_ns != stamp
 
 
+def test_same_seed_same_metrics_in_a_fresh_folder(tiny_encoder_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("MAIGA_DATA_DIR", str(FIXTURE_DATA))
+    config = tiny_config(tmp_path, tiny_encoder_dir)
+    first = run_pipeline(config, tmp_path / "a", progress=False)
+    second = run_pipeline(config, tmp_path / "b", progress=False)
+    first.pop("run.seconds"), second.pop("run.seconds")
+    assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
+
+
 def test_every_documented_metric_is_in_the_readme():
     text = README.read_text(encoding="utf-8")
     missing = [key for key in METRIC_DOCS if f"`{key}`" not in text]

@@ -18,6 +18,8 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        # mkstemp makes the file private (0600); results should be as readable as any file.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -39,3 +41,38 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def check_output_folder(path: Path, what: str = "--out") -> Path:
+    """Fail before any work if ``path`` cannot become a folder (it is a file, or under one)."""
+    from maiga.errors import ConfigError
+
+    path = Path(path)
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            if not candidate.is_dir():
+                raise ConfigError(
+                    f"{what} {str(path)!r} cannot be a folder: {str(candidate)!r} is a file. "
+                    "Pass a folder path that does not exist yet or is a folder."
+                )
+            if not os.access(candidate, os.W_OK):
+                raise ConfigError(f"{what} {str(path)!r}: {str(candidate)!r} is not writable.")
+            return path
+    return path
+
+
+def check_output_file(path: Path, what: str = "--out") -> Path:
+    """Fail before any work if a file cannot be written at ``path``."""
+    from maiga.errors import ConfigError
+
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{what} {str(path)!r} is a folder; pass a file path such as x.json.")
+    check_output_folder(path.parent, what)
+    return path

@@ -26,6 +26,10 @@ def setup_logging(verbose: bool, quiet: bool) -> None:
     )
     for noisy in ("sentence_transformers", "transformers", "httpx", "huggingface_hub"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if quiet:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
@@ -39,6 +43,12 @@ def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except MaigaError as exc:
             err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
             raise typer.Exit(code=2) from None
+        except KeyboardInterrupt:
+            err_console.print(
+                "interrupted. Finished steps are kept; run the same command with the same "
+                "--out to resume.", highlight=False,
+            )
+            raise typer.Exit(code=130) from None
 
     return wrapper
 
@@ -46,3 +56,15 @@ def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 def progress_enabled() -> bool:
     """Progress bars only at INFO or below, as the logs they sit beside."""
     return logging.getLogger().getEffectiveLevel() <= logging.INFO
+
+
+def print_skips(read_skips: dict, mapping_reports: dict) -> None:
+    """One line per dataset with every row that reading or mapping dropped, and why."""
+    for source in sorted(set(read_skips) | set(mapping_reports)):
+        counted = {k: v for k, v in read_skips.get(source, {}).items() if v}
+        report = mapping_reports.get(source, {})
+        for dim, n in (report.get("out_of_range") or {}).items():
+            if n:
+                counted[f"out of range on {dim}"] = n
+        if counted:
+            err_console.print(f"{source}: skipped {counted}", highlight=False)

@@ -25,12 +25,16 @@ def train_command(
     config: Path = typer.Option(None, help="YAML laid over the profile."),
 ) -> None:
     """Read, aggregate and train; the network folder loads back with --model OUT."""
+    from maiga.cli.common import print_skips
+    from maiga.io import check_output_folder
     from maiga.pipeline.config import load_run_config
     from maiga.pipeline.data_stage import prepare_data
     from maiga.pipeline.train_stage import train_stage
 
     run_config = load_run_config(profile, config)
+    check_output_folder(out)
     data = prepare_data(run_config)
+    print_skips(data.read_skips, data.mapping_reports)
     _, summary = train_stage(run_config, data, out, out / "work", progress_enabled())
     console.print(f"Trained: best epoch {summary['best_epoch']}, dev loss "
                   f"{summary['best_dev_loss']:.4f}. Network in {out}")
@@ -45,12 +49,14 @@ def eval_command(
     out: Path = typer.Option(None, help="Write the metrics here as JSON."),
 ) -> None:
     """Evaluate a trained network on the dev/test splits of the configured datasets."""
-    from maiga.io import write_json_atomic
+    from maiga.io import check_output_file, write_json_atomic
     from maiga.network.folder import load_network
     from maiga.pipeline.config import load_run_config
     from maiga.pipeline.data_stage import prepare_data
     from maiga.pipeline.evaluate_stage import evaluate
 
+    if out is not None:
+        check_output_file(out)
     network = load_network(model)
     run_config = load_run_config(profile, config)
     if network.schema.names != load_schema_names(run_config):
@@ -90,7 +96,12 @@ def score_command(
     from maiga.cli.score_view import print_scores
     from maiga.network.folder import load_network
 
-    texts = _texts_from(text, file, lines)
+    if max_chars is not None and max_chars < 1:
+        raise DataError(f"--max-chars is {max_chars}; it must be a positive number of characters.")
+    if lines and file is None:
+        raise DataError("--lines splits a --file into one text per line; pass --file too.")
+    numbered = _texts_from(text, file, lines)
+    texts = [t for _, t in numbered]
     model = model or (Path(os.environ[MODEL_ENV]) if os.environ.get(MODEL_ENV) else None)
     if model is None:
         raise ModelNotFoundError(
@@ -104,23 +115,32 @@ def score_command(
         network.segmenter = replace(network.segmenter, max_chars=max_chars)
     results = network.score_many(texts)
     if as_json:
-        print(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
+        payload = [
+            {**({"line": n} if n is not None else {}), **r.to_dict()}
+            for (n, _), r in zip(numbered, results)
+        ]
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
-        print_scores(results, network.schema)
+        print_scores(results, network.schema, [n for n, _ in numbered])
 
 
-def _texts_from(text: str | None, file: Path | None, lines: bool) -> list[str]:
+def _texts_from(text: str | None, file: Path | None, lines: bool) -> list[tuple[int | None, str]]:
+    """(line number or None, text) pairs to score."""
+    from maiga.data.readers.base import read_text
+
     if (text is None) == (file is None):
         raise DataError("Give exactly one of TEXT or --file; got "
                         f"{'both' if text is not None else 'neither'}.")
     if text is not None:
-        return [text]
-    from maiga.data.readers.base import read_text
-
+        return [(None, text)]
+    if file.is_dir():
+        raise DataError(f"--file {str(file)!r} is a folder; pass a text file.")
     content = read_text(file, layout="plain UTF-8 text to score")
     if not lines:
-        return [content]
-    texts = [line for line in content.splitlines() if line.strip()]
-    if not texts:
+        if not content.strip():
+            raise DataError(f"--file {file} is empty or only whitespace; nothing to score.")
+        return [(None, content)]
+    numbered = [(i + 1, line) for i, line in enumerate(content.splitlines()) if line.strip()]
+    if not numbered:
         raise DataError(f"--file {file} has no non-empty lines to score.")
-    return texts
+    return numbered

@@ -21,6 +21,7 @@ Every decision that loses data is listed in the report that ``apply_mapping`` re
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -34,6 +35,8 @@ import yaml
 from maiga.data.table import REQUIRED_COLUMNS, validate_table
 from maiga.errors import DataError, MappingError, problems_error
 from maiga.schema.emotion_schema import EmotionSchema, load_schema
+
+logger = logging.getLogger(__name__)
 
 BUILTIN_MAPPINGS = ("goemotions", "goemotions-ekman", "emobank", "snow2008")
 KINDS = ("categorical", "continuous")
@@ -200,6 +203,12 @@ def apply_mapping(
         "out_of_range": out_of_range, "gold_out_of_range": gold_out,
         "rows_in": len(table), "rows_out": len(out),
     }
+    if report["targets_not_in_schema"]:
+        logger.warning(
+            "Mapping %s targets %s, which schema %r lacks; those ratings are not used. "
+            "Check the spelling, or use a schema with those dimensions.",
+            mapping.origin, sorted(report["targets_not_in_schema"]), schema.name,
+        )
     return MappedResult(validate_table(out, origin=f"{mapping.origin} mapped table"), report)
 
 

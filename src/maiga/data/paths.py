@@ -8,12 +8,15 @@ the same layout as the upstream release, so a folder of shared copies (such as
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 from pathlib import Path
 
 from maiga.data.download import download_dataset, resolve
 from maiga.errors import DataError
 
+logger = logging.getLogger(__name__)
 ENV_VAR = "MAIGA_DATA_DIR"
 DEFAULT_DATA_DIR = Path("~/.cache/maiga/data")
 
@@ -34,6 +37,7 @@ def dataset_dir(name: str, download: bool = True, base: str | Path | None = None
     root = (Path(base).expanduser() if base is not None else data_dir()) / entry.name
     missing = [f for f in entry.files if not (root / f.path).is_file()]
     if not missing:
+        _warn_if_changed(entry, root)
         return root
     if not download:
         listed = ", ".join(f.path for f in missing[:5]) + (" ..." if len(missing) > 5 else "")
@@ -43,3 +47,26 @@ def dataset_dir(name: str, download: bool = True, base: str | Path | None = None
             f"that holds {entry.name}/ with those files, or allow download.")
     download_dataset(entry, root, only=missing)
     return root
+
+
+_checked: set[Path] = set()
+
+
+def _warn_if_changed(entry, root: Path) -> None:
+    """Warn once per file whose bytes differ from the published release (e.g. truncated).
+
+    Files already in the data directory are used as they are (a user may edit them on
+    purpose), but results from changed files are not comparable with anyone else's.
+    """
+    for remote in entry.files:
+        path = root / remote.path
+        if remote.sha256 is None or path in _checked:
+            continue
+        _checked.add(path)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest != remote.sha256:
+            logger.warning(
+                "%s differs from the published file (sha256 %s..., expected %s...); results "
+                "will not be comparable. Delete it to download the original.",
+                path, digest[:12], remote.sha256[:12],
+            )

@@ -9,6 +9,8 @@ done, so an interrupted run loses at most one chunk and resumes with the rest. A
 from __future__ import annotations
 
 import hashlib
+import logging
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,7 @@ from maiga.io import write_atomic
 from maiga.network.model import EmotionalNetwork
 
 CHUNK = 2048
+logger = logging.getLogger(__name__)
 
 
 def encoder_fingerprint(network: EmotionalNetwork) -> str:
@@ -64,8 +67,13 @@ def cached_embeddings(
 def _load_all(folder: Path) -> dict[str, np.ndarray]:
     known: dict[str, np.ndarray] = {}
     for path in sorted(folder.glob("*.npz")):
-        with np.load(path) as chunk:
-            known.update(zip(chunk["keys"].tolist(), chunk["vectors"]))
+        try:
+            with np.load(path) as chunk:
+                known.update(zip(chunk["keys"].tolist(), chunk["vectors"]))
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            # A cache is only a cache: a damaged chunk is dropped and its texts re-encoded.
+            logger.warning("Embedding cache chunk %s is damaged (%s); recomputing it.", path, exc)
+            path.unlink(missing_ok=True)
     return known
 
 

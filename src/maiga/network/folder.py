@@ -63,23 +63,46 @@ def save_network(
 
 def load_network(folder: str | Path, device: str = "cpu") -> EmotionalNetwork:
     """Load a network saved by :func:`save_network`, checking the format before anything else."""
-    from safetensors.torch import load_file
-
     folder = Path(folder)
     config_path = folder / "config.json"
+    if folder.is_file():
+        raise ModelNotFoundError(
+            f"{str(folder)!r} is a file; an emotional network is a folder (the 'model/' folder "
+            "of a run, or the --out of 'maiga emotions train'). Pass that folder."
+        )
     if not config_path.is_file():
         raise ModelNotFoundError(
             f"{str(folder)!r} is not an emotional network folder: {config_path} does not exist. "
             "Pass the folder written by 'maiga emotions train' (it holds config.json, "
             "schema.yaml and heads.safetensors)."
         )
+    try:
+        return _load(folder, config_path, device)
+    except ModelNotFoundError:
+        raise
+    except Exception as exc:  # any broken file in the folder, reported as one clear error
+        raise ModelNotFoundError(
+            f"The emotional network folder {str(folder)!r} is incomplete or damaged "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). "
+            "Its files must be left as maiga wrote them; retrain it, or copy the whole "
+            "folder again."
+        ) from exc
+
+
+def _load(folder: Path, config_path: Path, device: str) -> EmotionalNetwork:
+    from safetensors.torch import load_file
+
     config = json.loads(config_path.read_text("utf-8"))
+    if not isinstance(config, dict):
+        raise ValueError("config.json does not hold a mapping")
     if config.get("format") != FORMAT or config.get("format_version") != FORMAT_VERSION:
         raise ModelNotFoundError(
             f"{config_path} has format {config.get('format')!r} version "
             f"{config.get('format_version')!r}; this maiga reads {FORMAT!r} version "
             f"{FORMAT_VERSION}. Retrain the network with this version of maiga."
         )
+    if not (folder / "schema.yaml").is_file():
+        raise ValueError("schema.yaml is missing")
     schema = load_schema(folder / "schema.yaml")
     encoder_ref = config["encoder"]["ref"]
     encoder_source = folder / "encoder" if config["encoder"]["saved"] else encoder_ref

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -50,7 +52,9 @@ def balanced_dim_weights(targets: np.ndarray, signed: np.ndarray) -> torch.Tenso
     [-1, 1]) is tiny next to a cross-entropy; dividing it by the target variance turns it into
     a scale-free fraction of unexplained variance. [0, 1] dimensions keep weight 1.
     """
-    variance = np.nanvar(targets, axis=0)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: no variance
+        variance = np.nanvar(targets, axis=0)
     weights = np.ones(targets.shape[1], dtype=np.float32)
     usable = signed & np.isfinite(variance) & (variance > 1e-6)
     weights[usable] = 1.0 / variance[usable]

@@ -116,6 +116,8 @@ class EmotionalNetwork(nn.Module):
 
     def score_many(self, texts: list[str], batch_size: int = 128) -> list[TextEmotions]:
         """Score many texts; all their thoughts go through the encoder in shared batches."""
+        if isinstance(texts, str):
+            raise TypeError("score_many takes a list of texts; for one text use score(text).")
         for i, text in enumerate(texts):
             check_text(text, self.segmenter.max_chars, what=f"text #{i + 1}")
         split = [split_thoughts(t, self.segmenter) for t in texts]

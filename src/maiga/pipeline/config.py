@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from maiga.errors import ConfigError
 from maiga.network.train_config import TrainConfig
@@ -74,6 +74,19 @@ class RunConfig(BaseModel):
     )
     seed: int = Field(0, description="Seed for everything that is random.")
 
+    @field_validator("datasets")
+    @classmethod
+    def _known_datasets(cls, datasets: dict[str, DatasetConfig]) -> dict[str, DatasetConfig]:
+        from maiga.data.readers import READERS
+
+        unknown = sorted(set(datasets) - set(READERS))
+        if unknown:
+            raise ValueError(
+                f"unknown dataset(s) {unknown}; known: {sorted(READERS)} "
+                "(your own table files go through maiga.data.loading.load_dataset)"
+            )
+        return datasets
+
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json", by_alias=True), sort_keys=False)
 
@@ -108,7 +121,8 @@ def load_run_config(
         )
         raise ConfigError(
             f"Run config (profile {profile!r}, file {config_path}) has {exc.error_count()} "
-            f"problem(s):\n{problems}\nFix these keys; see src/maiga/configs/quick.yaml."
+            f"problem(s):\n{problems}\nFix these keys; the profiles in maiga/configs/*.yaml "
+            "(inside the installed package) show every key."
         ) from None
 
 

@@ -93,7 +93,9 @@ def _human_comparison(
     for key, value in agreement.items():
         rest = key.split(".", 1)[1]
         if rest == "n_items":
-            rest, value = "n_items_rated", int(value)
+            rest = "n_items_rated"
+        if rest in ("n_items_rated", "agreement_available"):
+            value = int(value)
         result.metrics[f"{prefix}.{rest}"] = value
     for name in data.schema.names:
         network_r = result.metrics.get(f"{prefix}.{name}.pearson")

@@ -21,6 +21,9 @@ TARGETS = {
 def findings(config: RunConfig, data: PreparedData, evaluation: Evaluation, metrics: dict) -> list:
     """Sentences a researcher reads first: targets met or missed, and every caveat."""
     notes = []
+    if config.profile == "smoke":
+        notes.append("Smoke profile: a few hundred items and a few epochs. These figures test "
+                     "the plumbing, not the method; use the quick or full profile for results.")
     for key, by_mode in TARGETS.items():
         target = by_mode[config.train.mode]
         value = metrics.get(key)
@@ -42,11 +45,23 @@ def findings(config: RunConfig, data: PreparedData, evaluation: Evaluation, metr
         )
     notes.extend(evaluation.notes)
     notes.extend(data.targets.notes)
-    for source, skips in data.read_skips.items():
-        counted = {reason: n for reason, n in skips.items() if n}
+    for source in sorted(set(data.read_skips) | set(data.mapping_reports)):
+        counted = {reason: n for reason, n in data.read_skips.get(source, {}).items() if n}
+        report = data.mapping_reports.get(source, {})
+        for dim, n in (report.get("out_of_range") or {}).items():
+            if n:
+                counted[f"out of range on {dim}"] = n
         if counted:
-            notes.append(f"{source}: rows skipped while reading: {counted}.")
+            notes.append(f"{source}: rows skipped while reading and mapping: {counted}.")
+        missing = report.get("targets_not_in_schema") or []
+        if missing:
+            notes.append(f"{source}: mapping targets {list(missing)} are not in the schema "
+                         f"{schema_name(config)!r}; their ratings were not used.")
     return notes
+
+
+def schema_name(config: RunConfig) -> str:
+    return str(config.schema_)
 
 
 def dropped_labels(data: PreparedData) -> dict[str, list[str]]:

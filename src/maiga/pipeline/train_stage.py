@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
+import torch
 
 import maiga
 
@@ -34,10 +35,12 @@ def training_fingerprint(config: RunConfig, data: PreparedData) -> str:
 
 
 def new_network(config: RunConfig, data: PreparedData) -> EmotionalNetwork:
+    """A fresh network whose heads start from weights fixed by the training seed."""
     encoder = load_sentence_encoder(config.encoder)
     encoder.max_seq_length = config.train.max_seq_length
     # A fine-tuned encoder is saved with the network; a frozen one is found again by name.
     ref = config.encoder if config.train.mode == "frozen" else None
+    torch.manual_seed(config.train.seed)
     return EmotionalNetwork(
         encoder, data.schema, encoder_ref=ref, hidden=config.train.hidden,
         dropout=config.train.dropout,

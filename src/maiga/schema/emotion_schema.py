@@ -110,7 +110,8 @@ class EmotionSchema:
         if not isinstance(raw, dict):
             raise SchemaError(
                 f"Schema {origin} is a {type(raw).__name__}, not a mapping. "
-                "Write it as YAML with keys 'name' and 'dimensions' (see src/maiga/schema/essay8.yaml)."
+                "Write it as YAML with keys 'name' and 'dimensions' (see maiga/schema/essay8.yaml "
+                "in the installed package)."
             )
         version = raw.get("version", SCHEMA_VERSION)
         if version != SCHEMA_VERSION:
@@ -158,7 +159,8 @@ class EmotionSchema:
         if problems:
             raise problems_error(
                 SchemaError, f"Emotion schema {origin}", problems,
-                "Fix the schema file; src/maiga/schema/essay8.yaml is a valid example.",
+                "Fix the schema file; maiga/schema/essay8.yaml in the installed package is a "
+                "valid example.",
             )
         return cls(name=str(name), dimensions=tuple(dims), version=SCHEMA_VERSION)
 
