@@ -74,6 +74,20 @@ def test_same_seed_same_metrics_in_a_fresh_folder(tiny_encoder_dir, tmp_path, mo
     assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
 
 
+def test_a_users_own_table_joins_the_run(tiny_encoder_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("MAIGA_DATA_DIR", str(FIXTURE_DATA))
+    tables = FIXTURE_DATA / "tables"
+    config = tiny_config(
+        tmp_path, tiny_encoder_dir,
+        datasets=f"{{mine: {{path: {tables / 'long.csv'}, mapping: {tables / 'mapping.yaml'}}}, "
+        "goemotions: {enabled: false}, emobank: {enabled: false}, snow2008: {enabled: false}}",
+    )
+    out = tmp_path / "run"
+    run_pipeline(config, out, progress=False)
+    aggregation = json.loads((out / "model" / "aggregation.json").read_text())
+    assert "mine" in aggregation["effective_variant"]
+
+
 def test_every_documented_metric_is_in_the_readme():
     text = README.read_text(encoding="utf-8")
     missing = [key for key in METRIC_DOCS if f"`{key}`" not in text]

@@ -32,6 +32,14 @@ class DatasetConfig(BaseModel):
     options: dict[str, Any] = Field(
         default_factory=dict, description="Reader options, e.g. {perspective: both} for EmoBank."
     )
+    path: str | None = Field(
+        None, description="Your own CSV/TSV/JSONL table (long or wide form) instead of a "
+        "registered dataset; the key under 'datasets' becomes its source name."
+    )
+    mapping: str | None = Field(
+        None, description="Mapping YAML for 'path' (required with it), or a replacement for a "
+        "registered dataset's built-in mapping."
+    )
 
 
 class AggregationSettings(BaseModel):
@@ -79,11 +87,11 @@ class RunConfig(BaseModel):
     def _known_datasets(cls, datasets: dict[str, DatasetConfig]) -> dict[str, DatasetConfig]:
         from maiga.data.readers import READERS
 
-        unknown = sorted(set(datasets) - set(READERS))
+        unknown = sorted(n for n, d in datasets.items() if n not in READERS and not d.path)
         if unknown:
             raise ValueError(
-                f"unknown dataset(s) {unknown}; known: {sorted(READERS)} "
-                "(your own table files go through maiga.data.loading.load_dataset)"
+                f"unknown dataset(s) {unknown}; known: {sorted(READERS)}, or give your own "
+                "table with 'path' and 'mapping'"
             )
         return datasets
 

@@ -46,8 +46,12 @@ def prepare_data(
     for name, settings in config.datasets.items():
         if not settings.enabled:
             continue
+        options = dict(settings.options)
+        if settings.path:
+            options.setdefault("source", name)
         loaded = load_dataset(
-            name, schema, data_dir=data_dir, limit=settings.limit, **settings.options
+            settings.path or name, schema, data_dir=data_dir, limit=settings.limit,
+            mapping=settings.mapping, **options,
         )
         logger.info("%s: %d ratings after mapping", name, len(loaded.table))
         tables.append(loaded.table)
