@@ -41,7 +41,8 @@ def tiny_encoder_dir(tmp_path_factory) -> Path:
     for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
         shutil.copy(packaged / name, bert_dir / name)
     transformer = models.Transformer(str(bert_dir), max_seq_length=64)
-    dim = getattr(transformer, "get_embedding_dimension", None) or transformer.get_word_embedding_dimension
+    dim = getattr(transformer, "get_embedding_dimension", None)
+    dim = dim or transformer.get_word_embedding_dimension
     pooling = models.Pooling(dim(), "mean")
     model = SentenceTransformer(modules=[transformer, pooling], device="cpu")
     out = folder / "st"

@@ -26,7 +26,8 @@ class EmotionHeads(nn.Module):
         out_dim = len(signed)
         if hidden > 0:
             self.mlp = nn.Sequential(
-                nn.Linear(in_dim, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, out_dim)
+                nn.Linear(in_dim, hidden), nn.GELU(), nn.Dropout(dropout),
+                nn.Linear(hidden, out_dim),
             )
         else:
             self.mlp = nn.Sequential(nn.Dropout(dropout), nn.Linear(in_dim, out_dim))

@@ -99,7 +99,9 @@ class EmotionalNetwork(nn.Module):
             logits = self.heads(torch.as_tensor(embeddings, dtype=torch.float32))
             return self.heads.activate(logits).numpy()
 
-    def predict(self, texts: list[str], batch_size: int = 128, progress: bool = False) -> np.ndarray:
+    def predict(
+        self, texts: list[str], batch_size: int = 128, progress: bool = False
+    ) -> np.ndarray:
         """Emotion values of each text taken as one unit, (n, n_dims)."""
         return self.values_from_embeddings(self.embed(texts, batch_size, progress))
 

@@ -68,7 +68,8 @@ def dropped_labels(data: PreparedData) -> dict[str, list[str]]:
     out = {}
     for source, report in data.mapping_reports.items():
         labels = [f"{label} ({reason})" for label, reason in report.get("dropped", {}).items()]
-        labels += [f"{label} (no counterpart in the mapping)" for label in report.get("unmapped", [])]
+        labels += [f"{label} (no counterpart in the mapping)"
+                   for label in report.get("unmapped", [])]
         if labels:
             out[source] = labels
     return out

@@ -149,7 +149,9 @@ class EmotionSchema:
                 problems.append(f"{where} has range {rng!r}; allowed ranges are [0, 1] and [-1, 1]")
             meaning = entry.get("meaning", "")
             if not isinstance(meaning, str) or not meaning.strip():
-                problems.append(f"{where} has no 'meaning'; add one line that says what it measures")
+                problems.append(
+                    f"{where} has no 'meaning'; add one line that says what it measures"
+                )
             unknown = set(entry) - {"name", "range", "meaning"}
             if unknown:
                 problems.append(f"{where} has unknown keys {sorted(unknown)}")
