@@ -297,3 +297,14 @@ def test_real_shared_datasets_match_their_source_notes():
     assert snow.table["item"].nunique() == 100 and snow.table["annotator"].nunique() == 38
     assert (snow.table.groupby(["item", "dimension"])["annotator"].nunique() == 10).all()
     assert snow.table["gold"].notna().all()
+
+
+def test_wide_rating_column_with_a_stray_word_is_kept_and_the_cell_counted(tmp_path):
+    from maiga.data.readers.generic import read_table_file
+
+    path = tmp_path / "wide.csv"
+    path.write_text("text,anger,fear\nGrr,0.9,0.1\nEek,oops,0.8\nHm,0.2,0.3\n", encoding="utf-8")
+    result = read_table_file(path, form="wide", source="mine")
+    assert set(result.table["dimension"]) == {"anger", "fear"}
+    assert len(result.table) == 5
+    assert sum(result.skips.values()) == 1

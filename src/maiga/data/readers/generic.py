@@ -10,6 +10,7 @@ every row is "train".
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,6 +32,8 @@ _LAYOUT = {
     "wide": "one row per text (or per text and annotator) with column {text} and one numeric "
             "column per dimension (optional: item, annotator, split)",
 }
+
+logger = logging.getLogger(__name__)
 
 
 def read_table_file(
@@ -146,13 +149,18 @@ def _drop_bad_rows(rows: pd.DataFrame, skips: dict[str, int]) -> pd.DataFrame:
 
 
 def _numeric_columns(frame: pd.DataFrame, exclude: set[str | None]) -> list[str]:
-    """Columns whose non-missing cells all parse as numbers (at least one cell does)."""
-    found = []
+    """Columns most of whose non-missing cells parse as numbers.
+
+    A rating column with a stray non-numeric cell stays a dimension (the bad cells are then
+    counted as skips) instead of vanishing; the choice is logged so it can be checked.
+    """
+    found, ignored = [], []
     for column in frame.columns:
         if column in exclude:
             continue
         cells = frame[column].astype(str).str.strip()
         filled = cells[~cells.str.lower().isin(MISSING_TOKENS)]
-        if len(filled) and pd.to_numeric(filled, errors="coerce").notna().all():
-            found.append(column)
+        share = pd.to_numeric(filled, errors="coerce").notna().mean() if len(filled) else 0.0
+        (found if share >= 0.5 else ignored).append(column)
+    logger.info("Wide table: dimensions %s; non-numeric columns ignored %s", found, ignored)
     return found
