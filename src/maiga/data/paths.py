@@ -3,7 +3,7 @@
 The data directory is ``$MAIGA_DATA_DIR`` if set, else ``~/.cache/maiga/data``. Each dataset
 sits in a folder of its registry name below it (e.g. ``~/.cache/maiga/data/goemotions/``), in
 the same layout as the upstream release, so a folder of shared copies (such as
-``/work/shared/data``) can serve as the data directory as it is.
+the ``shared/data`` folder next to a checkout in CI) serves as the data directory as it is.
 """
 
 from __future__ import annotations
