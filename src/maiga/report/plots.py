@@ -241,6 +241,16 @@ def calibration_gap(counts: np.ndarray, mean_p: np.ndarray, mean_t: np.ndarray) 
     return float((counts[ok] * np.abs(mean_p[ok] - mean_t[ok])).sum() / total) if total else 0.0
 
 
+def _small_multiples(n_panels: int, per_row: int = 4):
+    """A figure with one small panel per plotted dimension, spare grid cells hidden."""
+    n_rows, n_cols = _grid(n_panels, per_row)
+    fig = _new_figure(2.7 * n_cols + 0.3, 2.6 * n_rows + 0.4)
+    axes = fig.subplots(n_rows, n_cols, squeeze=False).ravel()
+    for ax in axes[n_panels:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
 def calibration_plot(ev: EvalArrays, min_rated: int = MIN_RATED) -> PlotResult:
     """Reliability diagrams, one small panel per dimension with enough rated items.
 
@@ -250,12 +260,8 @@ def calibration_plot(ev: EvalArrays, min_rated: int = MIN_RATED) -> PlotResult:
     keep, skipped = _plottable(ev, min_rated)
     if not keep:
         return PlotResult(None, skipped=skipped)
-    n_rows, n_cols = _grid(len(keep), 4)
     with matplotlib.rc_context(_STYLE):
-        fig = _new_figure(2.7 * n_cols + 0.3, 2.6 * n_rows + 0.4)
-        axes = fig.subplots(n_rows, n_cols, squeeze=False).ravel()
-        for ax in axes[len(keep):]:
-            ax.set_visible(False)
+        fig, axes = _small_multiples(len(keep))
         for ax, j in zip(axes, keep):
             lo, hi = ev.ranges[j]
             p, t = rated_pairs(ev, j)
@@ -299,13 +305,9 @@ def agreement_plot(ev: EvalArrays, min_rated: int = MIN_RATED) -> PlotResult:
     keep, skipped = _plottable(ev, min_rated)
     if not keep:
         return PlotResult(None, skipped=skipped)
-    n_rows, n_cols = _grid(len(keep), 4)
     any_hist = False
     with matplotlib.rc_context(_STYLE):
-        fig = _new_figure(2.7 * n_cols + 0.3, 2.6 * n_rows + 0.4)
-        axes = fig.subplots(n_rows, n_cols, squeeze=False).ravel()
-        for ax in axes[len(keep):]:
-            ax.set_visible(False)
+        fig, axes = _small_multiples(len(keep))
         for ax, j in zip(axes, keep):
             lo, hi = ev.ranges[j]
             p, t = rated_pairs(ev, j)
