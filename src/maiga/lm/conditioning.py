@@ -1,0 +1,128 @@
+"""Emotion conditioning: a scale and shift of every decoder block's normed hidden states.
+
+Mechanism (feature-wise linear modulation). A small shared encoder maps the per-token emotion
+vector ``e`` (B, T, D) to a code ``z``; for each norm ``n`` of each block, a linear map gives
+``(gamma, beta) = W_n z + b_n`` and the norm's output ``h`` becomes ``h * (1 + gamma) + beta``.
+Everything downstream of the norm (attention or MLP, and the LoRA adapters inside them) sees
+emotion-modulated inputs in every block, which is what lets training make the model depend on
+the emotions. ``W_n`` and ``b_n`` start at zero, so before training the model is exactly the
+base model.
+
+The modulation is applied by forward hooks on the norm modules, so the base model's code is not
+changed and any family whose blocks have norms can be hooked (see :mod:`maiga.lm.families`). The
+current inputs are set with :meth:`EmotionConditioner.inputs` around one forward pass.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class ConditionerConfig:
+    n_dims: int
+    hidden_size: int
+    n_blocks: int
+    norms_per_block: int
+    code_size: int = 32
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+class EmotionConditioner(nn.Module):
+    """Maps emotions to per-norm scale and shift and applies them through hooks."""
+
+    def __init__(self, config: ConditionerConfig):
+        super().__init__()
+        self.config = config
+        self.encoder = nn.Sequential(
+            nn.Linear(config.n_dims, config.code_size),
+            nn.SiLU(),
+            nn.Linear(config.code_size, config.code_size),
+            nn.SiLU(),
+        )
+        n_norms = config.n_blocks * config.norms_per_block
+        self.modulations = nn.ModuleList(
+            nn.Linear(config.code_size, 2 * config.hidden_size) for _ in range(n_norms)
+        )
+        for linear in self.modulations:
+            nn.init.zeros_(linear.weight)
+            nn.init.zeros_(linear.bias)
+        self._emotions: torch.Tensor | None = None
+        self._connected: torch.Tensor | None = None
+        self._code: torch.Tensor | None = None
+        self._handles: list = []
+        self.enabled = True
+
+    # ---- wiring -------------------------------------------------------------------------
+
+    def attach(self, norms_by_block: list[list[nn.Module]]) -> None:
+        """Register one hook per norm; blocks and norms must match the config."""
+        shape = (len(norms_by_block), len(norms_by_block[0]) if norms_by_block else 0)
+        expected = (self.config.n_blocks, self.config.norms_per_block)
+        if shape != expected:
+            raise ValueError(f"Model has {shape} (blocks, norms per block); conditioner expects {expected}.")
+        self.detach()
+        index = 0
+        for norms in norms_by_block:
+            for norm in norms:
+                self._handles.append(norm.register_forward_hook(self._hook(index)))
+                index += 1
+
+    def detach(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+    @property
+    def attached(self) -> int:
+        return len(self._handles)
+
+    # ---- inputs for one forward pass ------------------------------------------------------
+
+    @contextmanager
+    def inputs(self, emotions: torch.Tensor, connected: torch.Tensor | None = None):
+        """Make ``emotions`` (B, T, D) the conditioning of the forward passes inside the block.
+
+        ``connected`` (B,) in {0, 1} switches the modulation off per row, which is how
+        "emotion modules removed" is simulated for some rows of a batch.
+        """
+        if emotions.dim() != 3 or emotions.shape[-1] != self.config.n_dims:
+            raise ValueError(
+                f"emotions must have shape (batch, tokens, {self.config.n_dims}); got {tuple(emotions.shape)}."
+            )
+        self._emotions, self._connected, self._code = emotions, connected, None
+        try:
+            yield
+        finally:
+            self._emotions = self._connected = self._code = None
+
+    def _hook(self, index: int):
+        def hook(module: nn.Module, args, output: torch.Tensor) -> torch.Tensor:
+            if not self.enabled:
+                return output
+            if self._emotions is None:
+                raise RuntimeError(
+                    "The emotional LM was called without emotion inputs. Call it through "
+                    "EmotionalLM.forward(..., emotions=...), which sets them."
+                )
+            if output.shape[:2] != self._emotions.shape[:2]:
+                raise ValueError(
+                    f"Hidden states {tuple(output.shape[:2])} and emotions "
+                    f"{tuple(self._emotions.shape[:2])} disagree on (batch, tokens)."
+                )
+            if self._code is None:  # computed once per forward pass, shared by all norms
+                weight = self.modulations[0].weight
+                self._code = self.encoder(self._emotions.to(weight.device, weight.dtype))
+            gamma, beta = self.modulations[index](self._code).to(output.dtype).chunk(2, dim=-1)
+            if self._connected is not None:
+                keep = self._connected.to(output.dtype).view(-1, 1, 1)
+                gamma, beta = gamma * keep, beta * keep
+            return output * (1 + gamma) + beta
+
+        return hook

@@ -1,0 +1,132 @@
+"""The emotional LM folder: adapters and emotion modules beside a config; the base is referenced.
+
+Layout::
+
+    emotional_lm.json               format, version, base model reference, schema, settings
+    adapter/                        PEFT LoRA adapters (adapter_config.json, adapter_model.safetensors)
+    emotion_modules.safetensors     the emotion conditioner (absent for a plain LoRA baseline)
+
+The base model is never copied: it is found again by the name it was built from (a packaged
+name, hub id or path), and its config's model type is checked on load.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from maiga.errors import ModelNotFoundError
+from maiga.io import write_json_atomic
+from maiga.lm.base import load_base_model, resolve_base_model
+from maiga.lm.model import EmotionalLM, EmotionalLMSpec, LoraSettings, _new_conditioner
+from maiga.schema import EmotionSchema
+from maiga.thoughts import SegmenterConfig
+
+FORMAT = "maiga.emotional_lm"
+VERSION = 1
+CONFIG = "emotional_lm.json"
+MODULES = "emotion_modules.safetensors"
+
+
+def save_emotional_lm(lm: EmotionalLM, folder: str | Path, extra: dict | None = None) -> Path:
+    """Write adapters, emotion modules and config; replaces ``folder`` only once all is written."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        lm.model.save_pretrained(staging / "adapter")
+        if lm.conditioner is not None:
+            state = {k: v.detach().cpu().contiguous() for k, v in lm.conditioner.state_dict().items()}
+            save_file(state, str(staging / MODULES))
+        write_json_atomic(staging / CONFIG, _config(lm, extra or {}))
+        staging.chmod(0o755)
+        if folder.exists():
+            shutil.rmtree(folder)
+        staging.rename(folder)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+def _config(lm: EmotionalLM, extra: dict) -> dict:
+    from maiga import __version__
+
+    spec = lm.spec
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "base_model": spec.base,
+        "model_type": lm.model.config.model_type,
+        "conditioned": spec.conditioned,
+        "schema": spec.schema.to_dict(),
+        "lora": spec.lora.to_dict(),
+        "code_size": spec.code_size,
+        "conditioner": lm.conditioner.config.to_dict() if lm.conditioner is not None else None,
+        "segmenter": dict(spec.segmenter.__dict__),
+        "max_length": spec.max_length,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "maiga_version": __version__,
+        **extra,
+    }
+
+
+def read_lm_config(folder: str | Path) -> dict:
+    folder = Path(folder)
+    path = folder / CONFIG
+    if not path.is_file():
+        raise ModelNotFoundError(
+            f"{str(folder)!r} is not an emotional LM folder: {CONFIG} is missing. Pass a folder "
+            "written by `maiga sft` (or save_emotional_lm)."
+        )
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ModelNotFoundError(f"{path} is not valid JSON ({exc}); the folder is damaged.") from exc
+    if config.get("format") != FORMAT or config.get("version") != VERSION:
+        raise ModelNotFoundError(
+            f"{path} has format {config.get('format')!r} version {config.get('version')!r}; this "
+            f"maiga reads {FORMAT!r} version {VERSION}. Retrain with this version of maiga."
+        )
+    return config
+
+
+def load_emotional_lm(folder: str | Path, dtype: str = "float32") -> EmotionalLM:
+    """Load an emotional LM by path: base model (referenced), adapters, emotion modules."""
+    from peft import PeftModel
+
+    folder = Path(folder)
+    config = read_lm_config(folder)
+    spec = EmotionalLMSpec(
+        base=config["base_model"], schema=EmotionSchema.from_dict(config["schema"], str(folder)),
+        conditioned=config["conditioned"], lora=LoraSettings(**config["lora"]),
+        code_size=config["code_size"], segmenter=SegmenterConfig(**config["segmenter"]),
+        max_length=config["max_length"],
+    )
+    base_ref = resolve_base_model(spec.base)
+    base, tokenizer = load_base_model(base_ref, dtype)
+    if base.config.model_type != config["model_type"]:
+        raise ModelNotFoundError(
+            f"The emotional LM in {str(folder)!r} was trained on a {config['model_type']!r} model, "
+            f"but {spec.base!r} now resolves to a {base.config.model_type!r} model. Restore the "
+            "original base model at that name or path."
+        )
+    if not (folder / "adapter" / "adapter_config.json").is_file():
+        raise ModelNotFoundError(f"{folder}/adapter is missing; the folder is incomplete. Retrain or recopy it.")
+    model = PeftModel.from_pretrained(base, str(folder / "adapter"))
+    conditioner = None
+    if spec.conditioned:
+        if not (folder / MODULES).is_file():
+            raise ModelNotFoundError(f"{folder}/{MODULES} is missing; the folder is incomplete.")
+        conditioner = _new_conditioner(model, spec)
+        state = load_file(str(folder / MODULES))
+        conditioner.load_state_dict({k: v.to(torch.float32) for k, v in state.items()})
+    lm = EmotionalLM(model, tokenizer, spec, base_ref, conditioner)
+    lm.eval()
+    return lm

@@ -1,0 +1,1 @@
+"""Instruction tuning of the emotional LM: data mixture, batches, inseparability, ablations."""
