@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from maiga.errors import ConfigError
 from maiga.network.train_config import TrainConfig
+from maiga.sft.config import LmStageConfig
 
 PROFILES = ("smoke", "quick", "full")
 
@@ -79,6 +80,10 @@ class RunConfig(BaseModel):
     snow_folds: int = Field(
         5, ge=0, description="Cross-validation folds for the Snow 2008 comparison with the "
         "expert gold under every aggregation variant (0 skips it; frozen mode only)."
+    )
+    lm: LmStageConfig = Field(
+        default_factory=LmStageConfig,
+        description="Stages label and sft: the emotional LM and its plain LoRA baseline.",
     )
     seed: int = Field(0, description="Seed for everything that is random.")
 

@@ -46,6 +46,25 @@ METRIC_DOCS: dict[str, str] = {
     "train.best_dev_loss": "Masked dev loss of the kept weights.",
     "train.n_train_items": "Items the network was trained on.",
     "run.seconds": "Wall-clock seconds of the whole run.",
+    "lm.nll.{condition}":
+        "Mean response NLL per token on held-out mixture conversations: the emotional LM with "
+        "true, zeroed, shuffled (another conversation's), noised or disconnected (emotion "
+        "modules off, adapters kept) emotions; plain_lora is the plain LoRA fine-tune on the same "
+        "data, steps and seed; base is the untuned base model.",
+    "lm.ratio.true_vs_plain":
+        "Emotional LM NLL with true emotions over the plain fine-tune's (target: at most 1.05).",
+    "lm.ratio.{condition}":
+        "NLL under a corruption over NLL with true emotions (target for zeroed, shuffled, "
+        "disconnected: at least 1.5).",
+    "lm.train.{model}.tokens_per_second": "SFT throughput (padded-out tokens excluded).",
+    "lm.train.{model}.seconds": "Seconds spent in SFT steps (model loading excluded).",
+    "lm.train.throughput_ratio": "Emotional LM SFT tokens/s over the plain LoRA's (target: at least 0.85).",
+    "lm.data.n_train": "Mixture conversations the LMs were trained on.",
+    "lm.data.n_heldout": "Held-out mixture conversations the NLL figures are measured on.",
+    "lm.data.n_dropped": "Mixture conversations left out (too long, or no assistant tokens).",
+    "lm.label.thoughts": "Thoughts in the labelled mixture.",
+    "lm.label.thoughts_scored": "Distinct thought texts the emotional network scored.",
+    "lm.seconds.{stage}": "Wall-clock seconds of the mixture, label and sft stages.",
 }
 
 _PLACEHOLDER = re.compile(r"\{[a-z]+\}")

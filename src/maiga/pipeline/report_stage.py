@@ -76,7 +76,8 @@ def dropped_labels(data: PreparedData) -> dict[str, list[str]]:
 
 
 def write_run_report(
-    path: Path, config: RunConfig, data: PreparedData, evaluation: Evaluation, metrics: dict
+    path: Path, config: RunConfig, data: PreparedData, evaluation: Evaluation, metrics: dict,
+    lm_results=None,
 ) -> Path:
     schema = data.schema
     ranges = [(d.low, d.high) for d in schema.dimensions]
@@ -94,5 +95,6 @@ def write_run_report(
         notes=findings(config, data, evaluation, metrics),
         config=config.model_dump(mode="json", by_alias=True),
         dropped_labels=dropped_labels(data),
+        lm_nll=dict(lm_results.ablation) if lm_results is not None else {},
     )
     return write_report(path, inputs)

@@ -1,9 +1,10 @@
-"""`maiga run`: data -> aggregate -> train -> evaluate -> report, resumable at every step.
+"""`maiga run`: data -> aggregate -> train -> evaluate -> label -> sft -> report, resumable.
 
 Everything lands in the run folder::
 
     config.yaml      the exact configuration (rerun with --config DIR/config.yaml)
     model/           the emotional network (see maiga.network.folder)
+    lm/              the emotional LM, its plain twin and the ablations (see pipeline.lm_stage)
     metrics.json     flat metrics, each key documented in the README
     report.html      a self-contained report with plots
     work/            caches: embeddings by chunk, training checkpoints (safe to delete)
@@ -39,13 +40,14 @@ def run_pipeline(
     write_text_atomic(out / "config.yaml", config.to_yaml())
     work = out / "work"
 
-    logger.info("Stage 1/4: reading and aggregating human reactions")
+    stages = 6 if config.lm.enabled else 4
+    logger.info("Stage 1/%d: reading and aggregating human reactions", stages)
     data = prepare_data(config, data_dir)
 
-    logger.info("Stage 2/4: training the emotional network (%s encoder)", config.train.mode)
+    logger.info("Stage 2/%d: training the emotional network (%s encoder)", stages, config.train.mode)
     network, training = train_stage(config, data, out / "model", work, progress)
 
-    logger.info("Stage 3/4: evaluating against people")
+    logger.info("Stage 3/%d: evaluating against people", stages)
     evaluation = evaluate(network, data, config, work / "embeddings", data_dir, progress)
     study_metrics, study_rows = snow_study(config, data, work / "embeddings", progress)
     evaluation.metrics.update(study_metrics)
@@ -56,11 +58,40 @@ def run_pipeline(
         "train.best_epoch": training["best_epoch"],
         "train.best_dev_loss": training["best_dev_loss"],
         "train.n_train_items": training["n_train_items"],
-        "run.seconds": round(time.time() - started, 1),
     }
+    lm_results = None
+    if config.lm.enabled:
+        lm_results = _lm_stages(config, network, out, work, progress, metrics, stages)
+    metrics["run.seconds"] = round(time.time() - started, 1)
     write_json_atomic(out / "metrics.json", metrics)
     write_json_atomic(out / "model" / "metrics.json", metrics)
 
-    logger.info("Stage 4/4: writing the report")
-    write_run_report(out / "report.html", config, data, evaluation, metrics)
+    logger.info("Stage %d/%d: writing the report", stages, stages)
+    write_run_report(out / "report.html", config, data, evaluation, metrics, lm_results)
     return metrics
+
+
+def _lm_stages(config: RunConfig, network, out: Path, work: Path, progress: bool,
+               metrics: dict, stages: int):
+    from maiga.pipeline.lm_stage import file_digest, label_stage, mixture_stage, sft_stage
+
+    lm_dir = out / "lm"
+    logger.info("Stage 4/%d: building and labelling the instruction mixture", stages)
+    t0 = time.time()
+    mixture, _ = mixture_stage(config.lm, lm_dir, progress)
+    t1 = time.time()
+    rows, summary = label_stage(network, mixture, lm_dir, config.lm, progress)
+    t2 = time.time()
+    logger.info("Stage 5/%d: SFT of the emotional LM and its plain LoRA twin", stages)
+    labelled_digest = file_digest(lm_dir / "labelled" / "labelled.jsonl")
+    results = sft_stage(config.lm, rows, labelled_digest, out / "model", network.schema, lm_dir,
+                        work, config.seed, progress)
+    metrics.update(results.metrics)
+    metrics.update({
+        "lm.label.thoughts": summary.thoughts,
+        "lm.label.thoughts_scored": summary.thoughts_scored,
+        "lm.seconds.mixture": round(t1 - t0, 1),
+        "lm.seconds.label": round(t2 - t1, 1),
+        "lm.seconds.sft": round(time.time() - t2, 1),
+    })
+    return results

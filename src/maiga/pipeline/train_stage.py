@@ -28,7 +28,7 @@ def training_fingerprint(config: RunConfig, data: PreparedData) -> str:
     """Changes whenever the config or the targets change, so a stale model is never reused."""
     digest = hashlib.sha256()
     digest.update(maiga.__version__.encode())
-    digest.update(config.model_dump_json(exclude={"profile", "snow_folds"}).encode())
+    digest.update(config.model_dump_json(exclude={"profile", "snow_folds", "lm"}).encode())
     digest.update(np.nan_to_num(data.targets.targets, nan=-9.0).tobytes())
     digest.update("\x00".join(data.targets.items["text"]).encode())
     return digest.hexdigest()[:20]

@@ -20,6 +20,8 @@ import yaml
 
 from maiga import __version__
 from maiga.io import write_text_atomic
+from maiga.report.lm_section import lm_ablation_plot, lm_rows
+from maiga.report.plots import PlotResult
 from maiga.report import plots
 from maiga.report.inputs import EvalArrays, ReportInputs
 
@@ -189,6 +191,8 @@ def render_report(inputs: ReportInputs, *, generated_at: datetime | None = None)
         dropped=[(str(src), [str(lab) for lab in labels])
                  for src, labels in inputs.dropped_labels.items()],
         config_yaml=config_yaml(inputs.config),
+        lm_rows=lm_rows(inputs.lm_nll) if inputs.lm_nll else [],
+        lm_plot=lm_ablation_plot(inputs.lm_nll) if inputs.lm_nll else PlotResult(None),
     )
 
 

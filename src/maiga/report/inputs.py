@@ -88,6 +88,8 @@ class ReportInputs:
         notes: plain-language findings and caveats, shown first.
         config: the run configuration, shown as YAML.
         dropped_labels: source to the labels its mapping dropped.
+        lm_nll: held-out response NLL per emotion condition of the emotional LM (with
+            ``plain_lora`` and ``base``); empty when the run has no LM stages.
     """
 
     title: str
@@ -99,3 +101,4 @@ class ReportInputs:
     notes: list[str] = field(default_factory=list)
     config: dict = field(default_factory=dict)
     dropped_labels: dict[str, list[str]] = field(default_factory=dict)
+    lm_nll: dict[str, float] = field(default_factory=dict)

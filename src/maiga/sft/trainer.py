@@ -137,7 +137,7 @@ def _step_loss(model, lm: EmotionalLM, batch, config: SftTrainConfig, step: int,
         target = config.target_ratio * true_nll.detach()
         loss = loss + config.inseparability_weight * torch.relu(target - corrupt).mean()
         corrupt_value = float(corrupt.detach().mean())
-    return loss, float(true_nll), corrupt_value
+    return loss, float(true_nll.detach()), corrupt_value
 
 
 # ---- checkpoints -------------------------------------------------------------------------

@@ -1,0 +1,187 @@
+"""Stages `label` and `sft`: the emotional LM, its plain LoRA twin, and the inseparability table.
+
+Layout inside the run folder::
+
+    lm/mixture.jsonl      the instruction mixture (id, source, split, messages)
+    lm/labelled/          the mixture labelled by the run's emotional network (maiga label)
+    lm/emotional/         the emotional LM (maiga.lm.folder) + training.json
+    lm/plain/             the plain LoRA fine-tune on the same data, steps and seed + training.json
+    lm/ablation.json      held-out response NLL under each emotion condition
+    work/lm/<fp>/...      training checkpoints (safe to delete)
+
+Each part is reused when its inputs and settings are unchanged, and resumed when interrupted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import maiga
+from maiga.errors import ConfigError, DataError
+from maiga.io import write_json_atomic, write_text_atomic
+from maiga.label import label_file, read_labelled
+from maiga.lm.alignment import ContextTooLongError, EncodedConversation, encode_conversation
+from maiga.lm.folder import load_emotional_lm, save_emotional_lm
+from maiga.lm.model import EmotionalLM, EmotionalLMSpec, LoraSettings, build_emotional_lm
+from maiga.network.model import EmotionalNetwork
+from maiga.sft.ablation import ablation_table, response_nll
+from maiga.sft.config import LmStageConfig
+from maiga.sft.mixture import build_mixture, mixture_counts
+from maiga.sft.trainer import train_lm
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class LmResults:
+    metrics: dict[str, float] = field(default_factory=dict)
+    ablation: dict[str, float] = field(default_factory=dict)
+    curves: dict[str, list[float]] = field(default_factory=dict)
+
+
+def _digest(*parts: str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode())
+        h.update(b"\x00")
+    return h.hexdigest()[:16]
+
+
+def file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
+def mixture_stage(config: LmStageConfig, lm_dir: Path, progress: bool) -> tuple[Path, dict]:
+    """Write lm/mixture.jsonl unless one with the same settings is there."""
+    path, meta_path = lm_dir / "mixture.jsonl", lm_dir / "mixture.json"
+    fingerprint = _digest(maiga.__version__, config.base, config.mixture.model_dump_json())
+    if path.is_file() and meta_path.is_file():
+        meta = json.loads(meta_path.read_text())
+        if meta.get("fingerprint") == fingerprint:
+            return path, meta
+    started = time.time()
+    rows = build_mixture(config.mixture, respond=_base_responder(config, progress))
+    write_text_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    meta = {"fingerprint": fingerprint, "counts": mixture_counts(rows), "rows": len(rows),
+            "seconds": round(time.time() - started, 1)}
+    write_json_atomic(meta_path, meta)
+    return path, meta
+
+
+def _base_responder(config: LmStageConfig, progress: bool):
+    def respond(prompts: list[str]) -> list[str]:
+        from maiga.lm.base import load_base_model, resolve_base_model
+        from maiga.lm.plain_generate import respond_with_base
+
+        logger.info("The base model answers %d instructions for the mixture", len(prompts))
+        model, tokenizer = load_base_model(resolve_base_model(config.base))
+        return respond_with_base(model, tokenizer, prompts, config.mixture.base_max_new_tokens)
+
+    return respond
+
+
+def label_stage(network: EmotionalNetwork, mixture: Path, lm_dir: Path, config: LmStageConfig,
+                progress: bool):
+    """Label the mixture with the run's emotional network (resumable; relabels if it changed)."""
+    out = lm_dir / "labelled"
+    kwargs = dict(format="chat", chunk_rows=config.label_chunk_rows, progress=progress)
+    try:
+        summary = label_file(mixture, out, network, **kwargs)
+    except ConfigError:
+        logger.info("The mixture or the network changed since %s was labelled; labelling again.", out)
+        summary = label_file(mixture, out, network, overwrite=True, **kwargs)
+    return read_labelled(out), summary
+
+
+def encode_rows(lm: EmotionalLM, rows: list[dict], max_length: int):
+    """Encode labelled rows into train and held-out examples; count what is left out and why."""
+    train, heldout, dropped = [], [], Counter()
+    for row in rows:
+        try:
+            encoded = encode_conversation(lm.tokenizer, row["messages"], lm.n_dims, max_length=max_length)
+        except ContextTooLongError:
+            dropped["longer than max_length"] += 1
+            continue
+        except DataError as exc:
+            dropped[str(exc).split(".")[0][:80]] += 1
+            continue
+        if not encoded.loss_mask.any():
+            dropped["no assistant tokens"] += 1
+            continue
+        (heldout if row.get("split") == "heldout" else train).append(encoded)
+    return train, heldout, dropped
+
+
+def sft_stage(config: LmStageConfig, rows: list[dict], labelled_digest: str, network_dir: Path,
+              schema, lm_dir: Path, work: Path, seed: int, progress: bool) -> LmResults:
+    """Train the emotional LM and the plain twin (or reuse them), then measure the ablations."""
+    fingerprint = _digest(maiga.__version__, labelled_digest, config.model_dump_json(), str(seed))
+    results = LmResults()
+    models = {}
+    for name, conditioned in (("emotional", True), ("plain", False)):
+        folder = lm_dir / name
+        record_path = folder / "training.json"
+        done = json.loads(record_path.read_text()) if record_path.is_file() else {}
+        spec = EmotionalLMSpec(
+            base=config.base, schema=schema, conditioned=conditioned,
+            lora=LoraSettings(**config.lora.model_dump()), code_size=config.code_size,
+            max_length=config.max_length,
+        )
+        if done.get("fingerprint") == fingerprint:
+            lm = load_emotional_lm(folder)
+            record = done["record"]
+            train, heldout, dropped = encode_rows(lm, rows, config.max_length)
+        else:
+            lm = build_emotional_lm(spec, seed=seed)
+            train, heldout, dropped = encode_rows(lm, rows, config.max_length)
+            if not train or not heldout:
+                raise DataError(
+                    f"After encoding, {len(train)} training and {len(heldout)} held-out conversations "
+                    f"remain (left out: {dict(dropped)}). Raise lm.max_length or the mixture sizes.")
+            logger.info("SFT (%s): %d conversations, %d steps", name, len(train), config.train.steps)
+            trained = train_lm(lm, train, config.train.model_copy(update={"seed": seed}),
+                               checkpoint_dir=work / "lm" / fingerprint / name, progress=progress)
+            record = trained.to_dict()
+            save_emotional_lm(lm, folder, extra={"emotional_network": str(network_dir.resolve())})
+            write_json_atomic(record_path, {"fingerprint": fingerprint, "record": record})
+        models[name] = lm
+        results.metrics[f"lm.train.{name}.tokens_per_second"] = round(record["tokens_per_second"], 2)
+        results.metrics[f"lm.train.{name}.seconds"] = round(record["seconds"], 1)
+        results.curves[name] = record["true_nll"]
+
+    results.metrics.update({
+        "lm.train.throughput_ratio": round(
+            results.metrics["lm.train.emotional.tokens_per_second"]
+            / max(results.metrics["lm.train.plain.tokens_per_second"], 1e-9), 3),
+        "lm.data.n_train": len(train), "lm.data.n_heldout": len(heldout),
+        "lm.data.n_dropped": int(sum(dropped.values())),
+    })
+    results.ablation = _ablation(models["emotional"], models["plain"], heldout, config, seed)
+    write_json_atomic(lm_dir / "ablation.json", {"nll": results.ablation, "n_heldout": len(heldout),
+                                                 "dropped": dict(dropped)})
+    table = results.ablation
+    for condition, value in table.items():
+        results.metrics[f"lm.nll.{condition}"] = round(value, 4)
+    results.metrics["lm.ratio.true_vs_plain"] = round(table["true"] / table["plain_lora"], 4)
+    for condition in ("zeroed", "shuffled", "noised", "disconnected"):
+        results.metrics[f"lm.ratio.{condition}"] = round(table[condition] / table["true"], 4)
+    return results
+
+
+def _ablation(emotional: EmotionalLM, plain: EmotionalLM, heldout: list[EncodedConversation],
+              config: LmStageConfig, seed: int) -> dict[str, float]:
+    table = ablation_table(emotional, plain, heldout, batch_size=config.eval_batch_size, seed=seed,
+                           noise_std=config.train.noise_std)
+    with plain.model.disable_adapter():  # the untuned base model, for scale
+        table["base"] = response_nll(plain, heldout, "true", config.eval_batch_size, seed)
+    return table
