@@ -1,4 +1,4 @@
-"""Entry point: ``maiga run``, ``maiga emotions ...``."""
+"""Entry point: ``maiga run``, ``maiga emotions ...``, ``maiga label``, ``maiga sft``, ``maiga chat``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import typer
 
 from maiga.cli.common import setup_logging
 from maiga.cli.emotions import emotions_app
+from maiga.cli.chat import chat_command
+from maiga.cli.label import label_command
 from maiga.cli.run import run_command
+from maiga.cli.sft import sft_command
 
 app = typer.Typer(
     name="maiga",
@@ -16,6 +19,9 @@ app = typer.Typer(
 )
 app.add_typer(emotions_app, name="emotions")
 app.command("run")(run_command)
+app.command("label")(label_command)
+app.command("sft")(sft_command)
+app.command("chat")(chat_command)
 
 
 @app.callback()

@@ -22,6 +22,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from accelerate import PartialState
+
 import maiga
 from maiga.errors import ConfigError, DataError
 from maiga.io import write_json_atomic, write_text_atomic
@@ -51,6 +53,51 @@ def _digest(*parts: str) -> str:
         h.update(part.encode())
         h.update(b"\x00")
     return h.hexdigest()[:16]
+
+
+def run_lm_stages(config: LmStageConfig, network: EmotionalNetwork, network_dir: Path, lm_dir: Path,
+                  work: Path, seed: int, progress: bool, labelled: Path | None = None) -> LmResults:
+    """Mixture (or a labelled dataset given by the user), labels, both SFT runs, ablations.
+
+    Under ``accelerate launch`` only the main process builds and labels the mixture; the others
+    wait for it and then train on their share of each batch.
+    """
+    from accelerate import PartialState
+
+    state = PartialState()
+    t0 = time.time()
+    with state.main_process_first():
+        if labelled is None:
+            mixture, _ = mixture_stage(config, lm_dir, progress and state.is_main_process)
+            t1 = time.time()
+            rows, summary = label_stage(network, mixture, lm_dir, config, progress and state.is_main_process)
+            labelled_file = lm_dir / "labelled" / "labelled.jsonl"
+            label_counts = {"lm.label.thoughts": summary.thoughts,
+                            "lm.label.thoughts_scored": summary.thoughts_scored}
+        else:
+            t1 = time.time()
+            rows = assign_splits(read_labelled(labelled), config.mixture.heldout_fraction, seed)
+            labelled_file = labelled if labelled.is_file() else labelled / "labelled.jsonl"
+            label_counts = {}
+    t2 = time.time()
+    results = sft_stage(config, rows, file_digest(labelled_file), network_dir, network.schema,
+                        lm_dir, work, seed, progress and state.is_main_process)
+    results.metrics.update(label_counts)
+    results.metrics.update({"lm.seconds.mixture": round(t1 - t0, 1), "lm.seconds.label": round(t2 - t1, 1),
+                            "lm.seconds.sft": round(time.time() - t2, 1)})
+    return results
+
+
+def assign_splits(rows: list[dict], fraction: float, seed: int) -> list[dict]:
+    """Rows without a 'split' get one: a seeded ``fraction`` is held out for the NLL table."""
+    import numpy as np
+
+    unsplit = [i for i, r in enumerate(rows) if r.get("split") not in ("train", "heldout")]
+    order = np.random.default_rng(seed).permutation(len(unsplit))
+    n_out = max(1, int(round(fraction * len(unsplit)))) if len(unsplit) > 1 else 0
+    for k, j in enumerate(order):
+        rows[unsplit[j]]["split"] = "heldout" if k < n_out else "train"
+    return rows
 
 
 def file_digest(path: Path) -> str:
@@ -152,8 +199,9 @@ def sft_stage(config: LmStageConfig, rows: list[dict], labelled_digest: str, net
             trained = train_lm(lm, train, config.train.model_copy(update={"seed": seed}),
                                checkpoint_dir=work / "lm" / fingerprint / name, progress=progress)
             record = trained.to_dict()
-            save_emotional_lm(lm, folder, extra={"emotional_network": str(network_dir.resolve())})
-            write_json_atomic(record_path, {"fingerprint": fingerprint, "record": record})
+            if PartialState().is_main_process:
+                save_emotional_lm(lm, folder, extra={"emotional_network": str(network_dir.resolve())})
+                write_json_atomic(record_path, {"fingerprint": fingerprint, "record": record})
         models[name] = lm
         results.metrics[f"lm.train.{name}.tokens_per_second"] = round(record["tokens_per_second"], 2)
         results.metrics[f"lm.train.{name}.seconds"] = round(record["seconds"], 1)
@@ -167,8 +215,9 @@ def sft_stage(config: LmStageConfig, rows: list[dict], labelled_digest: str, net
         "lm.data.n_dropped": int(sum(dropped.values())),
     })
     results.ablation = _ablation(models["emotional"], models["plain"], heldout, config, seed)
-    write_json_atomic(lm_dir / "ablation.json", {"nll": results.ablation, "n_heldout": len(heldout),
-                                                 "dropped": dict(dropped)})
+    if PartialState().is_main_process:
+        write_json_atomic(lm_dir / "ablation.json", {"nll": results.ablation, "n_heldout": len(heldout),
+                                                     "dropped": dict(dropped)})
     table = results.ablation
     for condition, value in table.items():
         results.metrics[f"lm.nll.{condition}"] = round(value, 4)

@@ -73,25 +73,10 @@ def run_pipeline(
 
 def _lm_stages(config: RunConfig, network, out: Path, work: Path, progress: bool,
                metrics: dict, stages: int):
-    from maiga.pipeline.lm_stage import file_digest, label_stage, mixture_stage, sft_stage
+    from maiga.pipeline.lm_stage import run_lm_stages
 
-    lm_dir = out / "lm"
-    logger.info("Stage 4/%d: building and labelling the instruction mixture", stages)
-    t0 = time.time()
-    mixture, _ = mixture_stage(config.lm, lm_dir, progress)
-    t1 = time.time()
-    rows, summary = label_stage(network, mixture, lm_dir, config.lm, progress)
-    t2 = time.time()
-    logger.info("Stage 5/%d: SFT of the emotional LM and its plain LoRA twin", stages)
-    labelled_digest = file_digest(lm_dir / "labelled" / "labelled.jsonl")
-    results = sft_stage(config.lm, rows, labelled_digest, out / "model", network.schema, lm_dir,
-                        work, config.seed, progress)
+    logger.info("Stages 4-5/%d: labelled instruction mixture, then SFT of the emotional LM and "
+                "its plain LoRA twin", stages)
+    results = run_lm_stages(config.lm, network, out / "model", out / "lm", work, config.seed, progress)
     metrics.update(results.metrics)
-    metrics.update({
-        "lm.label.thoughts": summary.thoughts,
-        "lm.label.thoughts_scored": summary.thoughts_scored,
-        "lm.seconds.mixture": round(t1 - t0, 1),
-        "lm.seconds.label": round(t2 - t1, 1),
-        "lm.seconds.sft": round(time.time() - t2, 1),
-    })
     return results

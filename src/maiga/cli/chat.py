@@ -1,0 +1,118 @@
+"""``maiga chat``: talk to an emotional LM and see the emotion trace of every thought."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from maiga.cli.common import console, err_console, friendly_errors
+
+
+@friendly_errors
+def chat_command(
+    model: Path = typer.Option(..., help="Emotional LM folder (from maiga sft or maiga run: RUN/lm/emotional)."),
+    network: Path = typer.Option(
+        None, help="Emotional network folder; default: the one the LM was trained with."),
+    prompt: str = typer.Option(None, help="One message to answer; without it, an interactive session."),
+    max_new_tokens: int = typer.Option(128, min=1),
+    temperature: float = typer.Option(0.0, min=0.0, help="0 is greedy."),
+    top_p: float = typer.Option(1.0, min=0.0, max=1.0),
+    seed: int = typer.Option(0),
+    no_rescore: bool = typer.Option(
+        False, "--no-rescore", help="Keep the prompt's emotions for the whole response (faster)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the response and trace as JSON."),
+    research_fixed_emotions: str = typer.Option(
+        None, help="RESEARCH ONLY: comma-separated values put on every token instead of the "
+        "computed emotions, for ablations. Never use in a product."),
+) -> None:
+    """Answer with the emotional LM; emotions come from the emotional network, thought by thought.
+
+    Example: maiga chat --model runs/quick/lm/emotional --prompt "My dog died today."
+    """
+    from maiga.errors import ModelNotFoundError
+    from maiga.lm.folder import load_emotional_lm, read_lm_config
+    from maiga.lm.generate import EmotionalChat, GenerationSettings
+    from maiga.network.folder import load_network
+
+    lm_config = read_lm_config(model)
+    network_path = network or lm_config.get("emotional_network")
+    if not network_path:
+        raise ModelNotFoundError(
+            f"{model} does not say which emotional network it was trained with; pass --network.")
+    settings = GenerationSettings(max_new_tokens=max_new_tokens, temperature=temperature,
+                                  top_p=top_p, seed=seed, rescore=not no_rescore)
+    chat = EmotionalChat(load_emotional_lm(model), load_network(network_path), settings)
+    fixed = _parse_fixed(research_fixed_emotions)
+    history: list[dict] = []
+    while True:
+        text = prompt if prompt is not None else _ask()
+        if text is None:
+            return
+        history.append({"role": "user", "content": text})
+        response = _respond(chat, history, fixed)
+        if response.text.strip():
+            history.append({"role": "assistant", "content": response.text})
+        else:  # an empty reply cannot be part of a conversation; forget the turn
+            history.pop()
+        _show(response, chat, as_json)
+        if prompt is not None:
+            return
+
+
+def _ask() -> str | None:
+    try:
+        line = input("you> ")
+    except EOFError:
+        return None
+    return None if line.strip() in ("exit", "quit") else line
+
+
+def _respond(chat, history, fixed):
+    if fixed is None:
+        return chat.respond(history)
+    from maiga.lm.research import respond_with_fixed_emotions
+
+    err_console.print("[bold yellow]research mode:[/] emotions are fixed by you, not computed.")
+    return respond_with_fixed_emotions(chat, history, fixed)
+
+
+def _parse_fixed(text: str | None) -> list[float] | None:
+    if text is None:
+        return None
+    from maiga.errors import DataError
+
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise DataError(f"--research-fixed-emotions {text!r} must be comma-separated numbers.") from None
+
+
+def _show(response, chat, as_json: bool) -> None:
+    if as_json:
+        console.print_json(json.dumps({
+            "response": response.text, "stopped": response.stopped, "new_tokens": response.new_tokens,
+            "seconds": round(response.seconds, 3), "meta": response.meta,
+            "trace": [t.__dict__ for t in response.trace],
+        }))
+        return
+    console.print(f"[bold]assistant>[/] {response.text}", highlight=False)
+    _trace_table(response.trace, chat.lm.schema)
+
+
+def _trace_table(trace, schema) -> None:
+    from rich.table import Table
+
+    from maiga.cli.score_view import bar
+
+    table = Table(title="emotion trace (per thought)", show_edge=False, pad_edge=False)
+    table.add_column("who", no_wrap=True)
+    table.add_column("thought", max_width=28, overflow="ellipsis", no_wrap=True)
+    strongest = 3
+    table.add_column(f"strongest {strongest}", no_wrap=True)
+    for thought in trace:
+        ranked = sorted(schema.dimensions, key=lambda d: -abs(thought.values[d.name]))[:strongest]
+        cells = "  ".join(f"{d.name[:8]} {bar(thought.values[d.name], d.low, 3)}" for d in ranked)
+        table.add_row(thought.role, thought.text, cells)
+    console.print(table)
