@@ -135,11 +135,13 @@ def test_download_dataset_through_a_faked_fetch(monkeypatch, tmp_path):
 
 def test_builtin_registry_is_complete_and_pinned():
     registry = load_registry()
-    assert set(registry) == {"goemotions", "emobank", "snow2008-affective-text"}
+    assert set(registry) == {"goemotions", "emobank", "snow2008-affective-text", "hh-rlhf",
+                             "self-instruct"}
     assert resolve("snow2008").name == "snow2008-affective-text"
     pinned = re.compile(r"^https://raw\.githubusercontent\.com/[\w.-]+/[\w.-]+/[0-9a-f]{40}/")
     for entry in registry.values():
-        assert entry.reader in READERS
+        # instruction data is read by the SFT mixture, not by an annotation-table reader
+        assert entry.reader in READERS or entry.reader == "conversations"
         for remote in entry.files:
             assert pinned.match(remote.url), remote.url
             assert remote.sha256 is None or re.fullmatch(r"[0-9a-f]{64}", remote.sha256)
@@ -147,3 +149,4 @@ def test_builtin_registry_is_complete_and_pinned():
     assert snow["valence.standardized.tsv"] is None and snow["affect_headlines.tsv"]
     emobank = registry["emobank"].files
     assert all(f.sha256 for f in emobank)
+    assert all(f.sha256 for name in ("hh-rlhf", "self-instruct") for f in registry[name].files)
