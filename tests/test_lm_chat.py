@@ -154,3 +154,35 @@ def test_chat_cli_answers_one_prompt_as_json(tiny_lm_dirs, network, tmp_path):
 def test_chat_cli_on_a_folder_that_is_not_a_model(tmp_path):
     result = CliRunner().invoke(app, ["chat", "--model", str(tmp_path), "--prompt", "Hi"])
     assert result.exit_code == 2 and "emotional_lm.json is missing" in result.output
+
+
+LONG_SENTENCE = " ".join(["the cat sat on the mat and"] * 8) + " it was happy."
+
+
+def test_generation_matches_training_for_sentences_cut_into_windows(tiny_lm_dirs, network, monkeypatch):
+    # over 48 words a sentence becomes overlapping windows; a window is complete only once the
+    # text has passed it, at generation and (by the same rule) at training time
+    lm = _conditioned_lm(tiny_lm_dirs["llama"])
+    reply = "Fine. " + LONG_SENTENCE + " The end."
+    chat = EmotionalChat(lm, network, GenerationSettings(max_new_tokens=200))
+    _scripted(monkeypatch, lm, reply)
+    fed = _record_emotions(monkeypatch, lm)
+    response = chat.respond(PROMPT)
+    assert response.text == reply
+    full = chat.label(PROMPT + [{"role": "assistant", "content": reply}])
+    assert any(t["end"] - t["start"] < len(LONG_SENTENCE) for t in full[1]["thoughts"][1:3])  # windows
+    encoded = encode_conversation(lm.tokenizer, full, len(SCHEMA.names), segmenter=network.segmenter)
+    generated = torch.cat([step[0] for step in fed], dim=0).numpy()
+    np.testing.assert_allclose(generated, encoded.emotions[: len(generated)], rtol=0, atol=1e-6)
+
+
+def test_a_reply_that_starts_with_whitespace_does_not_stop_generation(tiny_lm_dirs, network, monkeypatch):
+    lm = _conditioned_lm(tiny_lm_dirs["llama"])
+    _scripted(monkeypatch, lm, "\n Hi. Bye.")
+    response = EmotionalChat(lm, network).respond(PROMPT)
+    assert response.text.strip() == "Hi. Bye."
+
+
+def test_invalid_generation_settings_are_refused(tiny_lm_dirs, network):
+    with pytest.raises(ConfigError, match="top_p is 0"):
+        EmotionalChat(tiny_lm(tiny_lm_dirs["llama"]), network, GenerationSettings(top_p=0.0))

@@ -187,3 +187,22 @@ def test_conversation_longer_than_the_limit_is_a_clear_error(tiny_lm_dirs):
     lm = tiny_lm(tiny_lm_dirs["llama"])
     with pytest.raises(ContextTooLongError, match="more than the limit of 5"):
         encode_conversation(lm.tokenizer, CONVERSATION, len(SCHEMA.names), max_length=5)
+
+
+def test_content_that_also_occurs_in_the_template_is_placed_in_its_message(tiny_lm_dirs):
+    lm = tiny_lm(tiny_lm_dirs["llama"])
+    lm.tokenizer.chat_template = (  # like SmolLM2's: a default system prompt when none is given
+        "{% if messages[0]['role'] != 'system' %}<|im_start|>system\nYou are a helpful AI "
+        "assistant<|im_end|>\n{% endif %}" + lm.tokenizer.chat_template)
+    conversation = labelled([("user", "You"), ("assistant", "a helpful AI assistant")])
+    encoded = encode_conversation(lm.tokenizer, conversation, len(SCHEMA.names))
+    masked = [i for i, keep in zip(encoded.input_ids, encoded.loss_mask) if keep]
+    assert lm.tokenizer.decode(masked).strip() == "a helpful AI assistant<|im_end|>"
+
+
+def test_a_template_that_rewrites_content_is_a_clear_error(tiny_lm_dirs):
+    lm = tiny_lm(tiny_lm_dirs["llama"])
+    lm.tokenizer.chat_template = lm.tokenizer.chat_template.replace(
+        "message['content']", "message['content'] | upper")
+    with pytest.raises(DataError, match="does not appear verbatim"):
+        encode_conversation(lm.tokenizer, CONVERSATION, len(SCHEMA.names))

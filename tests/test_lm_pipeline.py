@@ -94,3 +94,38 @@ def test_evaluation_only_data_cannot_enter_the_mixture(fixture_data, tiny_encode
                            extra=[{"path": str(bad), "n": 1, "format": "prompt_response"}])
     with pytest.raises(ConfigError, match="evaluation data"):
         build_mixture(config)
+
+
+@pytest.mark.parametrize("name", ["AdvBench/harmful_behaviors.csv", "data/XSTest_v2.csv",
+                                  "jailbreakbench-copy/behaviors.jsonl"])
+def test_copies_of_evaluation_data_are_refused_whatever_their_case(tmp_path, name):
+    from maiga.errors import ConfigError
+    from maiga.sft.mixture import refuse_evaluation_data
+
+    with pytest.raises(ConfigError, match="evaluation data"):
+        refuse_evaluation_data(tmp_path / name, "Training data")
+    refuse_evaluation_data(tmp_path / "hh-rlhf" / "train.jsonl", "Training data")  # fine
+
+
+def test_sft_on_data_labelled_from_evaluation_data_is_refused(fixture_data, tiny_encoder_dir, tmp_path):
+    from maiga.errors import ConfigError
+    from maiga.network.encoder import load_sentence_encoder
+    from maiga.network.model import EmotionalNetwork
+    from maiga.pipeline.lm_stage import check_user_labelled
+    from maiga.schema import load_schema
+
+    folder = tmp_path / "labelled"
+    folder.mkdir()
+    (folder / "labelled.jsonl").write_text("")
+    (folder / "manifest.json").write_text(json.dumps(
+        {"input": "/data/advbench/harmful_behaviors.csv", "schema_names": load_schema("essay8").names}))
+    network = EmotionalNetwork(load_sentence_encoder(tiny_encoder_dir), load_schema("essay8"), hidden=8)
+    with pytest.raises(ConfigError, match="advbench"):
+        check_user_labelled(folder / "labelled.jsonl", network)
+    other = EmotionalNetwork(load_sentence_encoder(tiny_encoder_dir), load_schema("essay8-va"), hidden=8)
+    (folder / "manifest.json").write_text(json.dumps(
+        {"input": "/data/mine.jsonl", "schema_names": load_schema("essay8").names}))
+    from maiga.errors import DataError
+
+    with pytest.raises(DataError, match="Relabel it with this network"):
+        check_user_labelled(folder / "labelled.jsonl", other)

@@ -43,22 +43,60 @@ def chat_command(
             f"{model} does not say which emotional network it was trained with; pass --network.")
     settings = GenerationSettings(max_new_tokens=max_new_tokens, temperature=temperature,
                                   top_p=top_p, seed=seed, rescore=not no_rescore)
-    chat = EmotionalChat(load_emotional_lm(model), load_network(network_path), settings)
+    emotional_network = load_network(network_path)
+    _warn_if_network_changed(lm_config, emotional_network)
+    chat = EmotionalChat(load_emotional_lm(model), emotional_network, settings)
     fixed = _parse_fixed(research_fixed_emotions)
+    if prompt is not None:
+        _show(_respond(chat, [{"role": "user", "content": prompt}], fixed), chat, as_json)
+        return
+    _session(chat, fixed, as_json)
+
+
+def _session(chat, fixed, as_json: bool) -> None:
+    """Interactive turns; a bad turn is reported and dropped, the session goes on."""
+    from maiga.errors import MaigaError
+    from maiga.lm.alignment import ContextTooLongError
+
     history: list[dict] = []
     while True:
-        text = prompt if prompt is not None else _ask()
+        text = _ask()
         if text is None:
             return
-        history.append({"role": "user", "content": text})
-        response = _respond(chat, history, fixed)
+        if not text.strip():
+            continue
+        history.append({"role": "user", "content": text.strip()})
+        try:
+            response = _respond(chat, history, fixed)
+        except ContextTooLongError:
+            history = history[-1:]  # forget earlier turns and answer this one alone
+            err_console.print("[yellow]The conversation outgrew the context window; earlier turns "
+                              "were dropped.[/]")
+            try:
+                response = _respond(chat, history, fixed)
+            except MaigaError as exc:
+                err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+                history.pop()
+                continue
+        except MaigaError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            history.pop()
+            continue
         if response.text.strip():
-            history.append({"role": "assistant", "content": response.text})
+            history.append({"role": "assistant", "content": response.text.strip()})
         else:  # an empty reply cannot be part of a conversation; forget the turn
             history.pop()
         _show(response, chat, as_json)
-        if prompt is not None:
-            return
+
+
+def _warn_if_network_changed(lm_config: dict, network) -> None:
+    from maiga.label.fingerprint import network_identity
+
+    recorded = lm_config.get("emotional_network_identity")
+    if recorded and recorded != json.loads(json.dumps(network_identity(network))):
+        err_console.print("[yellow]warning:[/] this emotional network is not the one the LM was "
+                          "trained with (different weights or settings); its emotions will differ "
+                          "from training.", highlight=False)
 
 
 def _ask() -> str | None:

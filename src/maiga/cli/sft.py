@@ -63,6 +63,10 @@ def sft_command(
     emotional_network = load_network(network)
     results = run_lm_stages(lm_config, emotional_network, network, out, out / "work", seed,
                             progress_enabled(), labelled=data)
+    from accelerate import PartialState
+
+    if not PartialState().is_main_process:
+        return  # under accelerate launch, one process reports
     write_json_atomic(out / "metrics.json", results.metrics)
     for key in ("lm.nll.true", "lm.nll.plain_lora", "lm.ratio.true_vs_plain", "lm.ratio.zeroed",
                 "lm.ratio.shuffled", "lm.ratio.disconnected", "lm.train.throughput_ratio"):

@@ -45,13 +45,17 @@ from maiga.label.reader import (
 from maiga.network.model import EmotionalNetwork
 from maiga.thoughts import split_thoughts
 
-__all__ = ["LabelSummary", "ThoughtCache", "label_conversations", "label_file", "read_labelled"]
+__all__ = ["LabelJobMismatchError", "LabelSummary", "ThoughtCache", "label_conversations", "label_file", "read_labelled"]
 
 LABEL_FORMAT = "maiga.labelled_dataset"
 # Raise when the rows or thoughts written change meaning; old parts are then not reused.
 LABEL_FORMAT_VERSION = 1
 DEFAULT_BATCH_SIZE = 128
 logger = logging.getLogger(__name__)
+
+
+class LabelJobMismatchError(ConfigError):
+    """The output folder holds a labelling job made with other settings (or of unknown origin)."""
 
 
 @dataclass
@@ -300,12 +304,12 @@ def _start_job(out: Path, job: dict, overwrite: bool) -> LabelSummary | None:
                 path.unlink()
     elif previous is not None and previous.get("fingerprint") != job:
         changed = _differences(previous.get("fingerprint") or {}, job)
-        raise ConfigError(
+        raise LabelJobMismatchError(
             f"--out {str(out)!r} holds a labelling job made with other settings (changed: "
             f"{'; '.join(changed)}), so its finished parts cannot be reused for this one. "
             "Pick a new --out, or pass --overwrite to delete that output and start again.")
     elif previous is None and any(p.exists() for p in ours):
-        raise ConfigError(
+        raise LabelJobMismatchError(
             f"--out {str(out)!r} holds labelling output but no {STATE_FILE}, so it is not known "
             "how it was made. Pick a new --out, or pass --overwrite to delete it and start "
             "again.")

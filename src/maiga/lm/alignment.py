@@ -2,14 +2,17 @@
 
 The rule for which emotions a token sees (the same at training and at generation time):
 
-* Each token is owned by the thought that holds its last non-space character; a token of pure
-  space or template text is owned by the latest thought that started before it (none: zeros).
-* A token owned by a thought of a non-assistant message (system, user) sees that thought's
-  emotions: the prompt is known in full before the model answers.
-* A token owned by an assistant thought sees the emotions of the thought just before it in the
-  conversation: while a thought is being written its emotions are not known yet, so response
-  tokens only ever see thoughts that are complete. This is what the generation loop reproduces
-  when it scores each thought as it completes.
+* Tokens of the prompt side (system and user messages and the chat template around them) are
+  known in full before the model answers. Each is owned by the thought that holds its last
+  non-space character, or else by the latest thought that started before it, and sees that
+  thought's emotions (none yet: zeros).
+* Tokens of an assistant message (from its first character up to the next message) see only
+  thoughts that were complete when the token was written. "Complete" is decided exactly as the
+  generation loop decides it: segment the message's text up to the end of the token; every
+  thought but the last is complete; the token sees the latest of those. With none complete yet,
+  it sees the last thought before the message. Deciding on the prefix (not on the final
+  segmentation) matters for long sentences, which the segmenter cuts into overlapping windows
+  only once they pass ``max_words``.
 
 Loss is taken on the tokens of assistant messages and the one token that closes each of them (the
 end-of-turn marker), so the model learns to stop.
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from maiga.errors import DataError
+from maiga.thoughts import SegmenterConfig, split_thoughts
 
 
 class ContextTooLongError(DataError):
@@ -44,7 +48,7 @@ class _Span:
     start: int
     end: int
     values: np.ndarray
-    assistant: bool
+    message: int
 
 
 def render(tokenizer, messages: list[dict], add_generation_prompt: bool) -> str:
@@ -54,36 +58,55 @@ def render(tokenizer, messages: list[dict], add_generation_prompt: bool) -> str:
             "be laid out for it. Use an instruction-tuned base model or set tokenizer.chat_template."
         )
     plain = [{"role": m["role"], "content": m["content"]} for m in messages]
-    return tokenizer.apply_chat_template(plain, tokenize=False, add_generation_prompt=add_generation_prompt)
+    try:
+        return tokenizer.apply_chat_template(plain, tokenize=False, add_generation_prompt=add_generation_prompt)
+    except Exception as exc:  # jinja errors (unknown roles, alternation rules) are input errors
+        raise DataError(
+            f"The model's chat template refused the conversation (roles "
+            f"{[m['role'] for m in messages]}): {exc}. Use the roles and order it expects."
+        ) from exc
 
 
-def content_offsets(rendered: str, messages: list[dict]) -> list[int]:
-    """Where each message's content starts in the rendered conversation."""
-    offsets, cursor = [], 0
-    for index, message in enumerate(messages):
-        at = rendered.find(message["content"], cursor)
-        if at < 0:
+def content_offsets(tokenizer, messages: list[dict], add_generation_prompt: bool) -> tuple[str, list[int]]:
+    """The rendered conversation and where each message's content starts in it.
+
+    Contents are located by rendering once with unique placeholders, so a message whose text
+    also occurs in template text (a system prompt the template adds) is still found in its place.
+    """
+    marks = [f"\u2063MAIGA{i}\u2063" for i in range(len(messages))]
+    with_marks = render(tokenizer, [{**m, "content": mark} for m, mark in zip(messages, marks)],
+                        add_generation_prompt)
+    rendered = render(tokenizer, messages, add_generation_prompt)
+    offsets, shift, cursor = [], 0, 0
+    for index, (message, mark) in enumerate(zip(messages, marks)):
+        at = with_marks.find(mark, cursor)
+        real = at + shift
+        if at < 0 or rendered[real:real + len(message["content"])] != message["content"]:
             raise DataError(
                 f"Message #{index + 1} ({message['role']}) does not appear verbatim in the chat "
                 "template's output, so its thoughts cannot be placed on tokens. The template "
                 "probably rewrites content (strips or escapes it); strip the content before labelling."
             )
-        offsets.append(at)
-        cursor = at + len(message["content"])
-    return offsets
+        offsets.append(real)
+        shift += len(message["content"]) - len(mark)
+        cursor = at + len(mark)
+    return rendered, offsets
 
 
 def encode_conversation(tokenizer, messages: list[dict], n_dims: int, *,
-                        add_generation_prompt: bool = False,
-                        max_length: int | None = None) -> EncodedConversation:
-    """Tokenise a labelled conversation (messages with ``thoughts``) with its emotion inputs."""
+                        add_generation_prompt: bool = False, max_length: int | None = None,
+                        segmenter: SegmenterConfig | None = None) -> EncodedConversation:
+    """Tokenise a labelled conversation (messages with ``thoughts``) with its emotion inputs.
+
+    ``segmenter`` must be the one the thoughts were made with (the emotional network's).
+    """
     if not getattr(tokenizer, "is_fast", False):
         raise DataError(
             f"Tokenizer {type(tokenizer).__name__} is not a fast tokenizer; maiga needs character "
             "offsets per token to place emotions. Load the model's tokenizer.json (use_fast=True)."
         )
-    rendered = render(tokenizer, messages, add_generation_prompt)
-    starts = content_offsets(rendered, messages)
+    segmenter = segmenter or SegmenterConfig()
+    rendered, starts = content_offsets(tokenizer, messages, add_generation_prompt)
     spans = _thought_spans(messages, starts, n_dims)
     encoding = tokenizer(rendered, add_special_tokens=False, return_offsets_mapping=True)
     ids, offsets = encoding["input_ids"], encoding["offset_mapping"]
@@ -94,15 +117,20 @@ def encode_conversation(tokenizer, messages: list[dict], n_dims: int, *,
         )
     emotions = np.zeros((len(ids), n_dims), dtype=np.float32)
     span_starts = np.array([s.start for s in spans])
+    by_position = {(s.message, s.start, s.end): k for k, s in enumerate(spans)}
+    # a token belongs to the message region of its last character, so a token that merges the
+    # space before a reply with the reply's first word counts as part of the reply
+    region = np.searchsorted(np.array(starts), [max(a, b - 1) for a, b in offsets], side="right") - 1
+    prefix_cache: dict[tuple[int, int], int | None] = {}
     for t, (a, b) in enumerate(offsets):
-        owner = _owner(rendered, a, b, spans, span_starts)
-        if owner is None:
-            continue
-        if not spans[owner].assistant:
-            emotions[t] = spans[owner].values
-        elif owner > 0:
-            emotions[t] = spans[owner - 1].values
-    mask = _assistant_mask(rendered, offsets, messages, starts)
+        m = int(region[t])
+        if m >= 0 and messages[m]["role"] == "assistant":
+            seen = _seen_in_reply(messages, starts, spans, by_position, m, b, segmenter, prefix_cache)
+        else:
+            seen = _owner(rendered, a, b, spans, span_starts)
+        if seen is not None:
+            emotions[t] = spans[seen].values
+    mask = _assistant_mask(offsets, messages, starts)
     last = spans[-1].values if spans else np.zeros(n_dims, dtype=np.float32)
     return EncodedConversation(list(ids), emotions, mask, last)
 
@@ -123,10 +151,33 @@ def _thought_spans(messages: list[dict], starts: list[int], n_dims: int) -> list
                     f"A thought of message #{index + 1} has {values.size} emotion values; the "
                     f"emotional LM's schema has {n_dims}. Relabel with a matching emotional network."
                 )
-            spans.append(_Span(offset + int(thought["start"]), offset + int(thought["end"]),
-                               values, message["role"] == "assistant"))
+            spans.append(_Span(offset + int(thought["start"]), offset + int(thought["end"]), values, index))
     spans.sort(key=lambda s: (s.start, s.end))
     return spans
+
+
+def _seen_in_reply(messages, starts, spans, by_position, m: int, token_end: int, segmenter,
+                   cache: dict) -> int | None:
+    """The thought an assistant token sees: the latest complete one of the reply so far."""
+    content = messages[m]["content"]
+    cut = int(min(max(token_end - starts[m], 0), len(content)))
+    key = (m, cut)
+    if key not in cache:
+        done = split_thoughts(content[:cut], segmenter)[:-1] if content[:cut].strip() else []
+        found = None
+        if done:
+            found = by_position.get((m, starts[m] + done[-1].start, starts[m] + done[-1].end))
+            if found is None:
+                raise DataError(
+                    f"Message #{m + 1}'s thoughts do not match the segmenter's (a thought ending at "
+                    f"character {done[-1].end} is missing). Relabel the data with the emotional "
+                    "network the LM uses, so thoughts and segmenter agree."
+                )
+        else:  # nothing of the reply is complete: the last thought before the message
+            before = [k for k, s in enumerate(spans) if s.message < m]
+            found = before[-1] if before else None
+        cache[key] = found
+    return cache[key]
 
 
 def _owner(text: str, a: int, b: int, spans: list[_Span], span_starts: np.ndarray) -> int | None:
@@ -146,7 +197,7 @@ def _owner(text: str, a: int, b: int, spans: list[_Span], span_starts: np.ndarra
     return before if before >= 0 else None
 
 
-def _assistant_mask(text: str, offsets, messages: list[dict], starts: list[int]) -> np.ndarray:
+def _assistant_mask(offsets, messages: list[dict], starts: list[int]) -> np.ndarray:
     mask = np.zeros(len(offsets), dtype=bool)
     token_starts = np.array([a for a, _ in offsets]) if offsets else np.zeros(0, dtype=int)
     for message, start in zip(messages, starts):

@@ -116,6 +116,7 @@ def converted_packaged_base(name: str, gguf: Path) -> Path:
     try:
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
+        _make_readable(staging)
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
@@ -123,6 +124,13 @@ def converted_packaged_base(name: str, gguf: Path) -> Path:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _make_readable(folder: Path) -> None:
+    """mkdtemp makes a private folder; a shared model cache should be readable like any file."""
+    folder.chmod(0o755)
+    for path in folder.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
 
 
 def load_base_model(ref: BaseModelRef, dtype: str = "float32"):

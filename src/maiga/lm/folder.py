@@ -13,6 +13,7 @@ name, hub id or path), and its config's model type is checked on load.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import tempfile
 from datetime import datetime, timezone
@@ -28,6 +29,7 @@ from maiga.lm.model import EmotionalLM, EmotionalLMSpec, LoraSettings, _new_cond
 from maiga.schema import EmotionSchema
 from maiga.thoughts import SegmenterConfig
 
+logger = logging.getLogger(__name__)
 FORMAT = "maiga.emotional_lm"
 VERSION = 1
 CONFIG = "emotional_lm.json"
@@ -62,7 +64,9 @@ def _config(lm: EmotionalLM, extra: dict) -> dict:
     return {
         "format": FORMAT,
         "version": VERSION,
-        "base_model": spec.base,
+        # a local folder is recorded as an absolute path, so the LM loads from anywhere
+        "base_model": _portable_base(spec.base),
+        "base_source": lm.base_ref.source,
         "model_type": lm.model.config.model_type,
         "conditioned": spec.conditioned,
         "schema": spec.schema.to_dict(),
@@ -75,6 +79,16 @@ def _config(lm: EmotionalLM, extra: dict) -> dict:
         "maiga_version": __version__,
         **extra,
     }
+
+
+def _portable_base(name: str) -> str:
+    """A local folder as an absolute path; packaged names and hub ids as they are."""
+    from maiga.lm.base import _ALIASES, PACKAGED_BASES
+
+    if _ALIASES.get(name, name) in PACKAGED_BASES:
+        return name
+    path = Path(name).expanduser()
+    return str(path.resolve()) if path.is_dir() else name
 
 
 def read_lm_config(folder: str | Path) -> dict:
@@ -110,6 +124,12 @@ def load_emotional_lm(folder: str | Path, dtype: str = "float32") -> EmotionalLM
         max_length=config["max_length"],
     )
     base_ref = resolve_base_model(spec.base)
+    recorded = config.get("base_source")
+    if recorded and Path(recorded).is_absolute() != Path(base_ref.source).is_absolute():
+        logger.warning(
+            "The emotional LM was trained on base weights from %s, but %r now resolves to %s "
+            "(packaged conversion vs hub copy?); its outputs will differ from training.",
+            recorded, spec.base, base_ref.source)
     base, tokenizer = load_base_model(base_ref, dtype)
     if base.config.model_type != config["model_type"]:
         raise ModelNotFoundError(

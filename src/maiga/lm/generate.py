@@ -50,6 +50,19 @@ class GenerationSettings:
     top_p: float = 1.0
     seed: int = 0
     rescore: bool = True  # False: keep the prompt's last emotions for the whole response
+    stop_at_end: bool = True  # False: always write max_new_tokens (for benchmarks)
+
+
+def _check_settings(settings: GenerationSettings) -> None:
+    problems = []
+    if settings.max_new_tokens < 1:
+        problems.append(f"max_new_tokens is {settings.max_new_tokens}; it must be at least 1")
+    if not settings.temperature >= 0:
+        problems.append(f"temperature is {settings.temperature}; use 0 (greedy) or more")
+    if not 0 < settings.top_p <= 1:
+        problems.append(f"top_p is {settings.top_p}; it must be in (0, 1]")
+    if problems:
+        raise ConfigError("Generation settings are invalid: " + "; ".join(problems) + ".")
 
 
 class EmotionalChat:
@@ -65,6 +78,7 @@ class EmotionalChat:
         self.lm = lm
         self.network = network
         self.settings = settings or GenerationSettings()
+        _check_settings(self.settings)
         self._cache: dict[str, np.ndarray] = {}
         lm.eval()
 
@@ -90,7 +104,8 @@ class EmotionalChat:
 
     def _generate(self, labelled: list[dict], fixed: np.ndarray | None) -> ChatResponse:
         lm, settings = self.lm, self.settings
-        encoded = encode_conversation(lm.tokenizer, labelled, lm.n_dims, add_generation_prompt=True)
+        encoded = encode_conversation(lm.tokenizer, labelled, lm.n_dims, add_generation_prompt=True,
+                                      segmenter=self.network.segmenter)
         window = lm.context_window
         if len(encoded) >= window:
             raise ContextTooLongError(
@@ -114,7 +129,7 @@ class EmotionalChat:
             out = lm(ids, emotions=emotions, use_cache=True)
             for _ in range(budget):
                 token = _next_token(out.logits[0, -1], settings, generator)
-                if token in stop_ids:
+                if token in stop_ids and settings.stop_at_end:
                     stopped = "end"
                     break
                 response_ids.append(token)
@@ -131,6 +146,8 @@ class EmotionalChat:
     def _after_token(self, response_ids: list[int], current: np.ndarray, completed: int):
         """Score thoughts of the response that the newest token has completed."""
         text = self.lm.tokenizer.decode(response_ids, skip_special_tokens=True)
+        if not text.strip():  # a leading space, newline or skipped special token: no thought yet
+            return current, completed
         thoughts = split_thoughts(text, self.network.segmenter)
         done = thoughts[:-1]  # the last thought may still be growing
         if len(done) > completed:

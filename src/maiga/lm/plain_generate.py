@@ -1,4 +1,8 @@
-"""Batched greedy answers from a plain causal LM (used to write the mixture's base responses)."""
+"""Batched greedy answers from a plain causal LM (used to write the mixture's base responses).
+
+An answer that runs out of ``max_new_tokens`` before its end-of-turn token is returned as ""
+(and so left out of the mixture): trained on, it would teach the model to stop mid-sentence.
+"""
 
 from __future__ import annotations
 
@@ -22,9 +26,20 @@ def respond_with_base(model, tokenizer, prompts: list[str], max_new_tokens: int,
                 out = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
                                      pad_token_id=tokenizer.pad_token_id)
             width = batch["input_ids"].shape[1]
-            answers += [tokenizer.decode(row[width:], skip_special_tokens=True) for row in out]
+            stops = _stop_ids(model, tokenizer)
+            for row in out:
+                new = row[width:].tolist()
+                finished = any(token in stops for token in new)
+                answers.append(tokenizer.decode(new, skip_special_tokens=True) if finished else "")
             if progress is not None:
                 progress(len(chunk))
     finally:
         tokenizer.padding_side = side
     return answers
+
+
+def _stop_ids(model, tokenizer) -> set[int]:
+    ids = {tokenizer.eos_token_id}
+    configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    ids.update(configured if isinstance(configured, (list, tuple)) else [configured])
+    return {i for i in ids if i is not None}

@@ -28,13 +28,16 @@ import maiga
 from maiga.errors import ConfigError, DataError
 from maiga.io import write_json_atomic, write_text_atomic
 from maiga.label import label_file, read_labelled
+from maiga.label.fingerprint import network_identity
+from maiga.label.labeller import LabelJobMismatchError
 from maiga.lm.alignment import ContextTooLongError, EncodedConversation, encode_conversation
 from maiga.lm.folder import load_emotional_lm, save_emotional_lm
 from maiga.lm.model import EmotionalLM, EmotionalLMSpec, LoraSettings, build_emotional_lm
 from maiga.network.model import EmotionalNetwork
 from maiga.sft.ablation import ablation_table, response_nll
 from maiga.sft.config import LmStageConfig
-from maiga.sft.mixture import build_mixture, mixture_counts
+from maiga.lm.base import resolve_base_model
+from maiga.sft.mixture import build_mixture, mixture_counts, refuse_evaluation_data
 from maiga.sft.trainer import train_lm
 
 logger = logging.getLogger(__name__)
@@ -76,16 +79,36 @@ def run_lm_stages(config: LmStageConfig, network: EmotionalNetwork, network_dir:
                             "lm.label.thoughts_scored": summary.thoughts_scored}
         else:
             t1 = time.time()
-            rows = assign_splits(read_labelled(labelled), config.mixture.heldout_fraction, seed)
             labelled_file = labelled if labelled.is_file() else labelled / "labelled.jsonl"
+            check_user_labelled(labelled_file, network)
+            rows = assign_splits(read_labelled(labelled), config.mixture.heldout_fraction, seed)
             label_counts = {}
+        # the base model is converted once; other processes must not race to do the same
+        resolve_base_model(config.base)
     t2 = time.time()
-    results = sft_stage(config, rows, file_digest(labelled_file), network_dir, network.schema,
+    results = sft_stage(config, rows, file_digest(labelled_file), network, network_dir,
                         lm_dir, work, seed, progress and state.is_main_process)
     results.metrics.update(label_counts)
     results.metrics.update({"lm.seconds.mixture": round(t1 - t0, 1), "lm.seconds.label": round(t2 - t1, 1),
                             "lm.seconds.sft": round(time.time() - t2, 1)})
     return results
+
+
+def check_user_labelled(labelled_file: Path, network: EmotionalNetwork) -> None:
+    """A user's labelled dataset must not be evaluation data and must match the network."""
+    refuse_evaluation_data(labelled_file, "Training data")
+    manifest_path = labelled_file.parent / "manifest.json"
+    if not manifest_path.is_file():
+        raise DataError(
+            f"{labelled_file} has no manifest.json beside it, so it is unknown which emotional "
+            "network labelled it. Label the data with `maiga label` and pass its --out folder.")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    refuse_evaluation_data(manifest.get("input", ""), "Training data (labelled from)")
+    names = manifest.get("schema_names")
+    if list(names or []) != list(network.schema.names):
+        raise DataError(
+            f"{labelled_file} was labelled with emotions {names}, but the emotional network has "
+            f"{network.schema.names}. Relabel it with this network (maiga label --network ...).")
 
 
 def assign_splits(rows: list[dict], fraction: float, seed: int) -> list[dict]:
@@ -144,18 +167,19 @@ def label_stage(network: EmotionalNetwork, mixture: Path, lm_dir: Path, config: 
     kwargs = dict(format="chat", chunk_rows=config.label_chunk_rows, progress=progress)
     try:
         summary = label_file(mixture, out, network, **kwargs)
-    except ConfigError:
+    except LabelJobMismatchError:
         logger.info("The mixture or the network changed since %s was labelled; labelling again.", out)
         summary = label_file(mixture, out, network, overwrite=True, **kwargs)
     return read_labelled(out), summary
 
 
-def encode_rows(lm: EmotionalLM, rows: list[dict], max_length: int):
+def encode_rows(lm: EmotionalLM, rows: list[dict], max_length: int, segmenter=None):
     """Encode labelled rows into train and held-out examples; count what is left out and why."""
     train, heldout, dropped = [], [], Counter()
     for row in rows:
         try:
-            encoded = encode_conversation(lm.tokenizer, row["messages"], lm.n_dims, max_length=max_length)
+            encoded = encode_conversation(lm.tokenizer, row["messages"], lm.n_dims,
+                                          max_length=max_length, segmenter=segmenter)
         except ContextTooLongError:
             dropped["longer than max_length"] += 1
             continue
@@ -169,8 +193,8 @@ def encode_rows(lm: EmotionalLM, rows: list[dict], max_length: int):
     return train, heldout, dropped
 
 
-def sft_stage(config: LmStageConfig, rows: list[dict], labelled_digest: str, network_dir: Path,
-              schema, lm_dir: Path, work: Path, seed: int, progress: bool) -> LmResults:
+def sft_stage(config: LmStageConfig, rows: list[dict], labelled_digest: str, network: EmotionalNetwork,
+              network_dir: Path, lm_dir: Path, work: Path, seed: int, progress: bool) -> LmResults:
     """Train the emotional LM and the plain twin (or reuse them), then measure the ablations."""
     fingerprint = _digest(maiga.__version__, labelled_digest, config.model_dump_json(), str(seed))
     results = LmResults()
@@ -180,17 +204,17 @@ def sft_stage(config: LmStageConfig, rows: list[dict], labelled_digest: str, net
         record_path = folder / "training.json"
         done = json.loads(record_path.read_text()) if record_path.is_file() else {}
         spec = EmotionalLMSpec(
-            base=config.base, schema=schema, conditioned=conditioned,
+            base=config.base, schema=network.schema, conditioned=conditioned,
             lora=LoraSettings(**config.lora.model_dump()), code_size=config.code_size,
-            max_length=config.max_length,
+            max_length=config.max_length, segmenter=network.segmenter,
         )
         if done.get("fingerprint") == fingerprint:
             lm = load_emotional_lm(folder)
             record = done["record"]
-            train, heldout, dropped = encode_rows(lm, rows, config.max_length)
+            train, heldout, dropped = encode_rows(lm, rows, config.max_length, network.segmenter)
         else:
             lm = build_emotional_lm(spec, seed=seed)
-            train, heldout, dropped = encode_rows(lm, rows, config.max_length)
+            train, heldout, dropped = encode_rows(lm, rows, config.max_length, network.segmenter)
             if not train or not heldout:
                 raise DataError(
                     f"After encoding, {len(train)} training and {len(heldout)} held-out conversations "
@@ -200,7 +224,9 @@ def sft_stage(config: LmStageConfig, rows: list[dict], labelled_digest: str, net
                                checkpoint_dir=work / "lm" / fingerprint / name, progress=progress)
             record = trained.to_dict()
             if PartialState().is_main_process:
-                save_emotional_lm(lm, folder, extra={"emotional_network": str(network_dir.resolve())})
+                save_emotional_lm(lm, folder, extra={
+                    "emotional_network": str(network_dir.resolve()),
+                    "emotional_network_identity": network_identity(network)})
                 write_json_atomic(record_path, {"fingerprint": fingerprint, "record": record})
         models[name] = lm
         results.metrics[f"lm.train.{name}.tokens_per_second"] = round(record["tokens_per_second"], 2)

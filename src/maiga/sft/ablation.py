@@ -20,6 +20,8 @@ def response_nll(lm: EmotionalLM, examples: list[EncodedConversation], condition
         raise ValueError(f"Unknown condition {condition!r}; choose from {', '.join(CONDITIONS)}.")
     if not examples:
         raise ValueError("No held-out examples to evaluate.")
+    if condition == "shuffled" and len(examples) < 2:
+        return float("nan")  # one example has no other to borrow emotions from
     device = next(lm.parameters()).device
     donors = _derangement(len(examples), seed)
     generator = torch.Generator().manual_seed(seed)

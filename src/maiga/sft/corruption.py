@@ -33,10 +33,11 @@ def corrupt_row(kind: str, emotions: torch.Tensor, donor: torch.Tensor | None, s
             raise ValueError("shuffled corruption needs another example's emotions")
         return fit_length(donor, emotions.shape[0]).to(emotions)
     if kind == "noised":
-        low = torch.as_tensor(schema.lows, dtype=emotions.dtype)
-        high = torch.as_tensor(schema.highs, dtype=emotions.dtype)
-        noise = torch.randn(emotions.shape, generator=generator) * noise_std * (high - low)
-        return torch.clamp(emotions + noise.to(emotions), low, high)
+        low = torch.as_tensor(schema.lows, dtype=emotions.dtype, device=emotions.device)
+        high = torch.as_tensor(schema.highs, dtype=emotions.dtype, device=emotions.device)
+        # noise is drawn on the CPU generator so a run is the same on any device
+        noise = torch.randn(emotions.shape, generator=generator).to(emotions) * noise_std * (high - low)
+        return torch.clamp(emotions + noise, low, high)
     if kind == "disconnected":
         return emotions
     raise ValueError(f"Unknown corruption {kind!r}; choose from {', '.join(KINDS)}.")

@@ -27,7 +27,7 @@ from typing import Callable, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from maiga.data.paths import data_dir, dataset_dir
+from maiga.data.paths import dataset_dir
 from maiga.errors import ConfigError
 from maiga.label.formats import SkipRow, conversations_of
 
@@ -116,8 +116,8 @@ def _base_rows(config: MixtureConfig, seeds: list[dict], order, rng, respond: Re
     rows = []
     empty = sum(not a.strip() for a in answers)
     if empty:
-        logger.warning("The base model gave %d empty answer(s) of %d; those instructions are left "
-                       "out of the mixture.", empty, len(answers))
+        logger.warning("The base model gave %d empty or unfinished answer(s) of %d; those "
+                       "instructions are left out of the mixture.", empty, len(answers))
     for task, prompt, answer in zip(tasks, prompts, answers):
         if answer.strip():
             rows.append(_row(f"{prefix}:{task['id']}:base", "base_responses",
@@ -125,13 +125,25 @@ def _base_rows(config: MixtureConfig, seeds: list[dict], order, rng, respond: Re
     return rows
 
 
-def _extra_rows(extra: ExtraSource, rng) -> list[dict]:
-    path = Path(extra.path).expanduser().resolve()
+def refuse_evaluation_data(path: str | Path, what: str) -> None:
+    """Stop a training stage from reading jailbreakbench, advbench or xstest, whatever the case.
+
+    Any part of the path (folder or file name without suffixes) that starts with one of their
+    names counts, so copies such as ``AdvBench/``, ``advbench.csv`` or ``xstest_v2/`` are refused.
+    """
+    resolved = Path(path).expanduser().resolve()
+    parts = [p.casefold().split(".")[0] for p in resolved.parts]
     for name in EVALUATION_ONLY:
-        if (data_dir().expanduser().resolve() / name) in (path, *path.parents) or name in path.parts:
+        if any(part.startswith(name) for part in parts):
             raise ConfigError(
-                f"Mixture source {extra.path!r} is inside {name}/, which is evaluation data; no "
-                "training stage may read it. Remove it from the mixture.")
+                f"{what} {str(path)!r} looks like {name}, which is evaluation data: no training "
+                "stage may read it, or the evaluation would measure memory, not behaviour. Remove "
+                "it from the training data.")
+
+
+def _extra_rows(extra: ExtraSource, rng) -> list[dict]:
+    refuse_evaluation_data(extra.path, "Mixture source")
+    path = Path(extra.path).expanduser().resolve()
     from maiga.label.formats import detect_format
     from maiga.label.sources import open_rows
 

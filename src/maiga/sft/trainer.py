@@ -76,8 +76,11 @@ def train_lm(lm: EmotionalLM, examples: list[EncodedConversation], config: SftTr
         rows = batch_indices(len(examples), config.batch_size, step, config.seed)
         rows = rows[accelerator.process_index::accelerator.num_processes] or rows[:1]
         batch = collate([examples[i] for i in rows], pad_id).to(accelerator.device)
-        generator.manual_seed(config.seed * 1_000_003 + step)  # per-step noise, same on resume
-        loss, true_nll, corrupt_nll = _step_loss(model, lm, batch, config, step, generator)
+        # every random draw of a step (noise, dropout) depends on the step alone, so a resumed run
+        # draws what an uninterrupted one would have
+        generator.manual_seed(config.seed * 1_000_003 + step)
+        torch.manual_seed(config.seed * 1_000_003 + step)
+        loss, true_nll, corrupt_nll = _step_loss(model, lm, batch, config, step, generator, rows)
         accelerator.backward(loss)
         accelerator.clip_grad_norm_([p for p in lm.parameters() if p.requires_grad], config.max_grad_norm)
         optimizer.step()
@@ -86,7 +89,7 @@ def train_lm(lm: EmotionalLM, examples: list[EncodedConversation], config: SftTr
         record.steps = step + 1
         record.seconds += time.perf_counter() - began
         record.tokens += batch.tokens
-        record.loss.append(float(loss))
+        record.loss.append(float(loss.detach()))
         record.true_nll.append(true_nll)
         record.corrupt_nll.append(corrupt_nll)
         if bar is not None:
@@ -108,7 +111,7 @@ def _optimizer(lm: EmotionalLM, config: SftTrainConfig) -> torch.optim.Optimizer
 
 
 def _step_loss(model, lm: EmotionalLM, batch, config: SftTrainConfig, step: int,
-               generator: torch.Generator):
+               generator: torch.Generator, rows: list[int]):
     """Loss of one batch: NLL on true rows, plus the inseparability hinge on corrupted rows."""
     size = batch.input_ids.shape[0]
     n_corrupt = 0
@@ -120,7 +123,11 @@ def _step_loss(model, lm: EmotionalLM, batch, config: SftTrainConfig, step: int,
     for j in range(n_corrupt):
         row = size - 1 - j
         kind = config.corruptions[(step * n_corrupt + j) % len(config.corruptions)]
-        donor = batch.emotions[(row - 1) % size]
+        # another example's emotions: a batch can hold one example twice at an epoch boundary
+        others = [r for r in range(size) if rows[r] != rows[row]]
+        donor = batch.emotions[others[-1]] if others else None
+        if kind == "shuffled" and donor is None:
+            kind = "zeroed"
         emotions[row] = corrupt_row(kind, batch.emotions[row], donor, lm.schema, config.noise_std, generator)
         if kind == "disconnected":
             connected[row] = 0
@@ -157,7 +164,7 @@ def _resume(lm, optimizer, scheduler, record: TrainRecord, folder: Path | None) 
     path = folder / "trainer_state.pt" if folder is not None else None
     if path is None or not path.is_file():
         return 0
-    state = torch.load(path, weights_only=False)
+    state = torch.load(path, map_location="cpu", weights_only=True)
     params = dict(lm.named_parameters())
     with torch.no_grad():
         for name, value in state["trainable"].items():
