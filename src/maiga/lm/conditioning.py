@@ -1,7 +1,9 @@
 """Emotion conditioning: a scale and shift of every decoder block's normed hidden states.
 
-Mechanism (feature-wise linear modulation). A small shared encoder maps the per-token emotion
-vector ``e`` (B, T, D) to a code ``z``; for each norm ``n`` of each block, a linear map gives
+Mechanism (feature-wise linear modulation). Each value is first taken back to the scale the
+emotional network computed it on (the logit of a [0, 1] value, the inverse tanh of a [-1, 1]
+one), where a real emotion vector and an all-zero or noised one are far apart; then a small
+shared encoder maps the per-token vector ``e`` (B, T, D) to a code ``z``; for each norm ``n`` of each block, a linear map gives
 ``(gamma, beta) = W_n z + b_n`` and the norm's output ``h`` becomes ``h * (1 + gamma) + beta``.
 Everything downstream of the norm (attention or MLP, and the LoRA adapters inside them) sees
 emotion-modulated inputs in every block, which is what lets training make the model depend on
@@ -29,9 +31,14 @@ class ConditionerConfig:
     n_blocks: int
     norms_per_block: int
     code_size: int = 32
+    signed: tuple[bool, ...] = ()  # per dimension: range [-1, 1] (else [0, 1])
 
     def to_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {**self.__dict__, "signed": list(self.signed)}
+
+
+_EDGE = 1e-4  # keeps logit and atanh finite at the ends of the range
+_FEATURE_SCALE = 0.25  # logits of network outputs mostly lie within about +-8
 
 
 class EmotionConditioner(nn.Module):
@@ -58,6 +65,16 @@ class EmotionConditioner(nn.Module):
         self._code: torch.Tensor | None = None
         self._handles: list = []
         self.enabled = True
+        signed = list(config.signed) or [False] * config.n_dims
+        if len(signed) != config.n_dims:
+            raise ValueError(f"signed has {len(signed)} entries for {config.n_dims} dimensions")
+        self.register_buffer("_signed", torch.tensor(signed, dtype=torch.bool), persistent=False)
+
+    def features(self, emotions: torch.Tensor) -> torch.Tensor:
+        """Emotion values on the network's pre-activation scale (logit or inverse tanh)."""
+        unsigned = torch.logit(emotions.clamp(_EDGE, 1 - _EDGE))
+        signed = torch.atanh(emotions.clamp(-1 + _EDGE, 1 - _EDGE))
+        return torch.where(self._signed, signed, unsigned) * _FEATURE_SCALE
 
     # ---- wiring -------------------------------------------------------------------------
 
@@ -118,7 +135,7 @@ class EmotionConditioner(nn.Module):
                 )
             if self._code is None:  # computed once per forward pass, shared by all norms
                 weight = self.modulations[0].weight
-                self._code = self.encoder(self._emotions.to(weight.device, weight.dtype))
+                self._code = self.encoder(self.features(self._emotions.to(weight.device, weight.dtype)))
             gamma, beta = self.modulations[index](self._code).to(output.dtype).chunk(2, dim=-1)
             if self._connected is not None:
                 keep = self._connected.to(output.dtype).view(-1, 1, 1)

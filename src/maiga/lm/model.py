@@ -130,6 +130,7 @@ def _new_conditioner(peft_model: nn.Module, spec: EmotionalLMSpec) -> EmotionCon
     config = ConditionerConfig(
         n_dims=len(spec.schema.names), hidden_size=hidden, n_blocks=len(norms),
         norms_per_block=len(layout.norms), code_size=spec.code_size,
+        signed=tuple(bool(x) for x in spec.schema.signed_mask),
     )
     conditioner = EmotionConditioner(config)
     conditioner.attach(norms)

@@ -115,7 +115,8 @@ def _step_loss(model, lm: EmotionalLM, batch, config: SftTrainConfig, step: int,
     """Loss of one batch: NLL on true rows, plus the inseparability hinge on corrupted rows."""
     size = batch.input_ids.shape[0]
     n_corrupt = 0
-    if lm.conditioner is not None and config.corrupt_fraction > 0 and config.inseparability_weight > 0:
+    weight = _inseparability_weight(config, step)
+    if lm.conditioner is not None and config.corrupt_fraction > 0 and weight > 0:
         n_corrupt = min(size - 1, max(1, round(config.corrupt_fraction * size)))
     emotions = batch.emotions.clone()
     connected = torch.ones(size, device=emotions.device)
@@ -142,9 +143,22 @@ def _step_loss(model, lm: EmotionalLM, batch, config: SftTrainConfig, step: int,
     if n_corrupt:
         corrupt = sums[size - n_corrupt:] / counts[size - n_corrupt:].clamp(min=1)
         target = config.target_ratio * true_nll.detach()
-        loss = loss + config.inseparability_weight * torch.relu(target - corrupt).mean()
+        loss = loss + weight * torch.relu(target - corrupt).mean()
         corrupt_value = float(corrupt.detach().mean())
     return loss, float(true_nll.detach()), corrupt_value
+
+
+def _inseparability_weight(config: SftTrainConfig, step: int) -> float:
+    """0 during the first share of steps (true emotions only), then a linear ramp to full.
+
+    Starting at once pushes corrupted rows up before the model has learnt anything from the
+    true emotions, and drags the true-emotion loss up with them.
+    """
+    start = int(config.inseparability_start * config.steps)
+    if step < start:
+        return 0.0
+    ramp = max(1, start)
+    return config.inseparability_weight * min(1.0, (step - start + 1) / ramp)
 
 
 # ---- checkpoints -------------------------------------------------------------------------
