@@ -186,3 +186,16 @@ def test_a_reply_that_starts_with_whitespace_does_not_stop_generation(tiny_lm_di
 def test_invalid_generation_settings_are_refused(tiny_lm_dirs, network):
     with pytest.raises(ConfigError, match="top_p is 0"):
         EmotionalChat(tiny_lm(tiny_lm_dirs["llama"]), network, GenerationSettings(top_p=0.0))
+
+
+def test_merging_the_adapters_for_generation_does_not_change_the_reply(tiny_lm_dirs, network):
+    replies = []
+    for merge in (False, True):
+        lm = _conditioned_lm(tiny_lm_dirs["llama"])
+        with torch.no_grad():
+            for name, p in lm.model.named_parameters():
+                if "lora_B" in name:
+                    p.copy_(torch.full_like(p, 0.05))
+        settings = GenerationSettings(max_new_tokens=12, stop_at_end=False, merge_adapters=merge)
+        replies.append(EmotionalChat(lm, network, settings).respond(PROMPT).text)
+    assert replies[0] == replies[1] and replies[0]

@@ -111,8 +111,12 @@ def read_lm_config(folder: str | Path) -> dict:
     return config
 
 
-def load_emotional_lm(folder: str | Path, dtype: str = "float32") -> EmotionalLM:
-    """Load an emotional LM by path: base model (referenced), adapters, emotion modules."""
+def load_emotional_lm(folder: str | Path, dtype: str = "float32", trainable: bool = False) -> EmotionalLM:
+    """Load an emotional LM by path: base model (referenced), adapters, emotion modules.
+
+    ``trainable=True`` leaves the adapters and emotion modules trainable (for further training,
+    such as preference tuning); otherwise the model is frozen and in eval mode.
+    """
     from peft import PeftModel
 
     folder = Path(folder)
@@ -139,7 +143,7 @@ def load_emotional_lm(folder: str | Path, dtype: str = "float32") -> EmotionalLM
         )
     if not (folder / "adapter" / "adapter_config.json").is_file():
         raise ModelNotFoundError(f"{folder}/adapter is missing; the folder is incomplete. Retrain or recopy it.")
-    model = PeftModel.from_pretrained(base, str(folder / "adapter"))
+    model = PeftModel.from_pretrained(base, str(folder / "adapter"), is_trainable=trainable)
     conditioner = None
     if spec.conditioned:
         if not (folder / MODULES).is_file():
@@ -149,4 +153,6 @@ def load_emotional_lm(folder: str | Path, dtype: str = "float32") -> EmotionalLM
         conditioner.load_state_dict({k: v.to(torch.float32) for k, v in state.items()})
     lm = EmotionalLM(model, tokenizer, spec, base_ref, conditioner)
     lm.eval()
+    if conditioner is not None and not trainable:
+        conditioner.requires_grad_(False)
     return lm
