@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -174,15 +173,49 @@ def worker(mode: str, args) -> None:
         lm = fresh_lm(network) if mode == "train-emotional" else _without_conditioner(fresh_lm(network))
     else:
         lm, network = load_models(args)
-    loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    import gc
+
+    gc.collect()
+    sampler = _RssSampler()
+    loaded = sampler.rss()
+    sampler.start()
     if mode == "generate-plain":
         plain_generate(lm, PROMPTS[:2], args.new_tokens)
     elif mode == "generate-emotional":
         emotional_generate(lm, network, PROMPTS[:2], args.new_tokens, rescore=True)
     else:
         train_throughput(lm, training_examples(lm), 2, 0)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = sampler.stop()
     print(json.dumps({"mode": mode, "after_load_mib": round(loaded), "peak_mib": round(peak)}))
+
+
+class _RssSampler:
+    """Highest resident set size while the work runs (ru_maxrss would report loading's peak)."""
+
+    def __init__(self, every: float = 0.005):
+        import threading
+
+        import psutil
+
+        self._process, self._every, self._peak = psutil.Process(), every, 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def rss(self) -> float:
+        return self._process.memory_info().rss / 2**20
+
+    def _run(self) -> None:
+        while not self._done.is_set():
+            self._peak = max(self._peak, self.rss())
+            self._done.wait(self._every)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> float:
+        self._done.set()
+        self._thread.join()
+        return max(self._peak, self.rss())
 
 
 def memory(args) -> list[dict]:
@@ -247,7 +280,7 @@ def main() -> None:
     print(f"  emotional LM with inseparability:    {e:7.1f} tokens/s  ratio {e / q:.3f} (target >= 0.85)")
 
     if not args.skip_memory:
-        print("peak resident memory, one fresh process each (MiB):")
+        print("resident memory, one fresh process each (MiB): after loading, and the peak while working")
         for row in memory(args):
             print(f"  {row['mode']:<20} after load {row['after_load_mib']:6d}   peak {row['peak_mib']:6d}")
 

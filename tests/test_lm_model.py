@@ -206,3 +206,26 @@ def test_a_template_that_rewrites_content_is_a_clear_error(tiny_lm_dirs):
         "message['content']", "message['content'] | upper")
     with pytest.raises(DataError, match="does not appear verbatim"):
         encode_conversation(lm.tokenizer, CONVERSATION, len(SCHEMA.names))
+
+
+def test_one_token_steps_with_unchanged_emotions_reuse_the_modulation_exactly(tiny_lm_dirs):
+    lm = tiny_lm(tiny_lm_dirs["llama"])
+    _randomise_modules(lm)
+    _, ids, emotions = _batch(lm)
+    with torch.no_grad():
+        out = lm(ids[:, :-1], emotions=emotions[:, :-1], use_cache=True)
+        step = dict(input_ids=ids[:, -1:], emotions=emotions[:, -1:])
+        first = lm(**step, past_key_values=_copy_cache(out.past_key_values), use_cache=True).logits
+        assert lm.conditioner._step_cache  # filled on the first one-token step
+        again = lm(**step, past_key_values=_copy_cache(out.past_key_values), use_cache=True).logits
+        lm.conditioner._step_cache.clear()
+        lm.conditioner._step_key = None
+        fresh = lm(**step, past_key_values=_copy_cache(out.past_key_values), use_cache=True).logits
+    torch.testing.assert_close(again, first, rtol=0, atol=0)
+    torch.testing.assert_close(fresh, first, rtol=0, atol=0)
+
+
+def _copy_cache(cache):
+    import copy
+
+    return copy.deepcopy(cache)

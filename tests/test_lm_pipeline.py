@@ -129,3 +129,19 @@ def test_sft_on_data_labelled_from_evaluation_data_is_refused(fixture_data, tiny
 
     with pytest.raises(DataError, match="Relabel it with this network"):
         check_user_labelled(folder / "labelled.jsonl", other)
+
+
+def test_the_plain_twin_can_be_left_out_and_is_not_retrained_for_emotion_settings(
+        fixture_data, tiny_encoder_dir, tiny_lm_dirs, tmp_path):
+    out = tmp_path / "run"
+    config = lm_config(tmp_path, tiny_encoder_dir, tiny_lm_dirs["llama"])
+    run_pipeline(config, out, progress=False)
+    stamp = (out / "lm" / "plain" / "training.json").stat().st_mtime_ns
+    changed = lm_config(tmp_path, tiny_encoder_dir, tiny_lm_dirs["llama"], code_size=4)
+    run_pipeline(changed, out, progress=False)
+    assert (out / "lm" / "plain" / "training.json").stat().st_mtime_ns == stamp
+
+    alone = lm_config(tmp_path, tiny_encoder_dir, tiny_lm_dirs["llama"], plain_baseline="false")
+    metrics = run_pipeline(alone, tmp_path / "alone", progress=False)
+    assert "lm.nll.base" in metrics and "lm.nll.plain_lora" not in metrics
+    assert not (tmp_path / "alone" / "lm" / "plain").exists()

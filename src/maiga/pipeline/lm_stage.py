@@ -196,10 +196,11 @@ def encode_rows(lm: EmotionalLM, rows: list[dict], max_length: int, segmenter=No
 def sft_stage(config: LmStageConfig, rows: list[dict], labelled_digest: str, network: EmotionalNetwork,
               network_dir: Path, lm_dir: Path, work: Path, seed: int, progress: bool) -> LmResults:
     """Train the emotional LM and the plain twin (or reuse them), then measure the ablations."""
-    fingerprint = _digest(maiga.__version__, labelled_digest, config.model_dump_json(), str(seed))
     results = LmResults()
     models = {}
-    for name, conditioned in (("emotional", True), ("plain", False)):
+    wanted = [("emotional", True)] + ([("plain", False)] if config.plain_baseline else [])
+    for name, conditioned in wanted:
+        fingerprint = _model_fingerprint(config, conditioned, labelled_digest, seed)
         folder = lm_dir / name
         record_path = folder / "training.json"
         done = json.loads(record_path.read_text()) if record_path.is_file() else {}
@@ -234,29 +235,43 @@ def sft_stage(config: LmStageConfig, rows: list[dict], labelled_digest: str, net
         results.curves[name] = record["true_nll"]
 
     results.metrics.update({
-        "lm.train.throughput_ratio": round(
-            results.metrics["lm.train.emotional.tokens_per_second"]
-            / max(results.metrics["lm.train.plain.tokens_per_second"], 1e-9), 3),
         "lm.data.n_train": len(train), "lm.data.n_heldout": len(heldout),
         "lm.data.n_dropped": int(sum(dropped.values())),
     })
-    results.ablation = _ablation(models["emotional"], models["plain"], heldout, config, seed)
+    if "plain" in models:
+        results.metrics["lm.train.throughput_ratio"] = round(
+            results.metrics["lm.train.emotional.tokens_per_second"]
+            / max(results.metrics["lm.train.plain.tokens_per_second"], 1e-9), 3)
+    results.ablation = _ablation(models["emotional"], models.get("plain"), heldout, config, seed)
     if PartialState().is_main_process:
         write_json_atomic(lm_dir / "ablation.json", {"nll": results.ablation, "n_heldout": len(heldout),
                                                      "dropped": dict(dropped)})
     table = results.ablation
     for condition, value in table.items():
         results.metrics[f"lm.nll.{condition}"] = round(value, 4)
-    results.metrics["lm.ratio.true_vs_plain"] = round(table["true"] / table["plain_lora"], 4)
+    if "plain_lora" in table:
+        results.metrics["lm.ratio.true_vs_plain"] = round(table["true"] / table["plain_lora"], 4)
     for condition in ("zeroed", "shuffled", "noised", "disconnected"):
         results.metrics[f"lm.ratio.{condition}"] = round(table[condition] / table["true"], 4)
     return results
 
 
-def _ablation(emotional: EmotionalLM, plain: EmotionalLM, heldout: list[EncodedConversation],
+# Settings that only the emotional LM uses; changing them must not retrain the plain twin.
+_EMOTION_ONLY = {"code_size": True, "train": {"emotion_learning_rate", "corrupt_fraction",
+                                              "inseparability_weight", "target_ratio",
+                                              "inseparability_start", "corruptions", "noise_std"}}
+
+
+def _model_fingerprint(config: LmStageConfig, conditioned: bool, labelled_digest: str, seed: int) -> str:
+    settings = config.model_dump_json(exclude=None if conditioned else _EMOTION_ONLY)
+    return _digest(maiga.__version__, labelled_digest, settings, str(seed), str(conditioned))
+
+
+def _ablation(emotional: EmotionalLM, plain: EmotionalLM | None, heldout: list[EncodedConversation],
               config: LmStageConfig, seed: int) -> dict[str, float]:
     table = ablation_table(emotional, plain, heldout, batch_size=config.eval_batch_size, seed=seed,
                            noise_std=config.train.noise_std)
-    with plain.model.disable_adapter():  # the untuned base model, for scale
-        table["base"] = response_nll(plain, heldout, "true", config.eval_batch_size, seed)
+    # the untuned base model, for scale: adapters and emotion modules off
+    with emotional.model.disable_adapter(), emotional.disconnected():
+        table["base"] = response_nll(emotional, heldout, "true", config.eval_batch_size, seed)
     return table

@@ -31,5 +31,7 @@ class LmStageConfig(BaseModel):
     code_size: int = Field(32, ge=1, description="Width of the emotion code inside the conditioner.")
     mixture: MixtureConfig = Field(default_factory=MixtureConfig)
     train: SftTrainConfig = Field(default_factory=SftTrainConfig)
+    plain_baseline: bool = Field(
+        True, description="Also train the plain LoRA twin (same data, steps, seed; no emotions).")
     eval_batch_size: int = Field(8, ge=1)
     label_chunk_rows: int = Field(128, ge=1)
