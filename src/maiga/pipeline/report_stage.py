@@ -18,6 +18,29 @@ TARGETS = {
 }
 
 
+# (metric, comparison, target, what it means)
+LM_TARGETS = [
+    ("lm.ratio.true_vs_plain", "<=", 1.05, "true-emotion NLL over the plain LoRA twin's"),
+    ("lm.ratio.zeroed", ">=", 1.5, "NLL with zeroed emotions over NLL with true ones"),
+    ("lm.ratio.shuffled", ">=", 1.5, "NLL with another conversation's emotions over true"),
+    ("lm.ratio.disconnected", ">=", 1.5, "NLL with the emotion modules off over true"),
+    ("lm.train.throughput_ratio", ">=", 0.85, "emotional LM SFT tokens/s over the plain twin's"),
+]
+
+
+def lm_findings(metrics: dict) -> list[str]:
+    """The emotional LM's targets, each said to be met or missed."""
+    notes = []
+    for key, sign, target, meaning in LM_TARGETS:
+        value = metrics.get(key)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            continue
+        met = value <= target if sign == "<=" else value >= target
+        notes.append(f"{key} = {value:.3f} ({meaning}) {'meets' if met else 'misses'} the target "
+                     f"{sign} {target}.")
+    return notes
+
+
 def findings(config: RunConfig, data: PreparedData, evaluation: Evaluation, metrics: dict) -> list:
     """Sentences a researcher reads first: targets met or missed, and every caveat."""
     notes = []
@@ -43,6 +66,7 @@ def findings(config: RunConfig, data: PreparedData, evaluation: Evaluation, metr
             f"with the mean of all annotators is {relation} the r {ceiling:.3f} of a single "
             "annotator with the mean of the others."
         )
+    notes.extend(lm_findings(metrics))
     notes.extend(evaluation.notes)
     notes.extend(data.targets.notes)
     for source in sorted(set(data.read_skips) | set(data.mapping_reports)):

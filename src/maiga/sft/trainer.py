@@ -93,7 +93,7 @@ def train_lm(lm: EmotionalLM, examples: list[EncodedConversation], config: SftTr
         record.true_nll.append(true_nll)
         record.corrupt_nll.append(corrupt_nll)
         if bar is not None:
-            bar[0].update(bar[1], advance=1, description=f"loss {float(loss):.3f}")
+            bar[0].update(bar[1], advance=1, description=f"loss {record.loss[-1]:.3f}")
         if checkpoint_dir is not None and (record.steps % config.checkpoint_every == 0) and accelerator.is_main_process:
             _save_checkpoint(lm, optimizer, scheduler, record, checkpoint_dir)
     if bar is not None:
