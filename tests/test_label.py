@@ -514,3 +514,10 @@ def test_real_hh_rlhf_and_self_instruct(network, tmp_path, data_dir):
     assert rows[1]["messages"][0]["content"] == f"{first['instruction']}\n\n{instance['input']}"
     assert rows[1]["messages"][1]["content"] == instance["output"]
     assert_thoughts_fit(rows, network)
+
+
+def test_text_with_lone_surrogates_is_a_counted_skip():
+    from maiga.label.formats import SkipRow, conversations_of
+
+    with pytest.raises(SkipRow, match="not valid UTF-8"):
+        conversations_of({"prompt": "caf\udce9.", "response": "ok."}, "prompt_response")

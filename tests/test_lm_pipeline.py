@@ -97,7 +97,7 @@ def test_evaluation_only_data_cannot_enter_the_mixture(fixture_data, tiny_encode
 
 
 @pytest.mark.parametrize("name", ["AdvBench/harmful_behaviors.csv", "data/XSTest_v2.csv",
-                                  "jailbreakbench-copy/behaviors.jsonl"])
+                                  "jailbreakbench-copy/behaviors.jsonl", "my_xstest_notes/a.jsonl"])
 def test_copies_of_evaluation_data_are_refused_whatever_their_case(tmp_path, name):
     from maiga.errors import ConfigError
     from maiga.sft.mixture import refuse_evaluation_data
@@ -105,6 +105,7 @@ def test_copies_of_evaluation_data_are_refused_whatever_their_case(tmp_path, nam
     with pytest.raises(ConfigError, match="evaluation data"):
         refuse_evaluation_data(tmp_path / name, "Training data")
     refuse_evaluation_data(tmp_path / "hh-rlhf" / "train.jsonl", "Training data")  # fine
+    refuse_evaluation_data(tmp_path / "advbenchmark_free" / "a.jsonl", "Training data")  # fine
 
 
 def test_sft_on_data_labelled_from_evaluation_data_is_refused(fixture_data, tiny_encoder_dir, tmp_path):

@@ -33,7 +33,7 @@ def chat_command(
     """
     from maiga.errors import ModelNotFoundError
     from maiga.lm.folder import load_emotional_lm, read_lm_config
-    from maiga.lm.generate import EmotionalChat, GenerationSettings
+    from maiga.lm.generate import EmotionalChat, GenerationSettings, check_settings
     from maiga.network.folder import load_network
 
     lm_config = read_lm_config(model)
@@ -43,10 +43,11 @@ def chat_command(
             f"{model} does not say which emotional network it was trained with; pass --network.")
     settings = GenerationSettings(max_new_tokens=max_new_tokens, temperature=temperature,
                                   top_p=top_p, seed=seed, rescore=not no_rescore)
+    check_settings(settings)  # before minutes of model loading
+    fixed = _parse_fixed(research_fixed_emotions)
     emotional_network = load_network(network_path)
     _warn_if_network_changed(lm_config, emotional_network)
     chat = EmotionalChat(load_emotional_lm(model), emotional_network, settings)
-    fixed = _parse_fixed(research_fixed_emotions)
     if prompt is not None:
         _show(_respond(chat, [{"role": "user", "content": prompt}], fixed), chat, as_json)
         return
@@ -100,8 +101,14 @@ def _warn_if_network_changed(lm_config: dict, network) -> None:
 
 
 def _ask() -> str | None:
+    import sys
+
     try:
-        line = input("you> ")
+        err_console.print("you> ", end="")  # on stderr, so stdout holds only answers (and --json)
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        line = line.rstrip("\n")
     except EOFError:
         return None
     return None if line.strip() in ("exit", "quit") else line
@@ -136,6 +143,12 @@ def _show(response, chat, as_json: bool) -> None:
         }))
         return
     console.print(f"[bold]assistant>[/] {response.text}", highlight=False)
+    if response.stopped == "length":
+        console.print("(cut off at --max-new-tokens)", style="dim")
+    if "research_fixed_emotions" in response.meta:
+        console.print("RESEARCH MODE: the model received the fixed emotions "
+                      f"{response.meta['research_fixed_emotions']} on every token; the trace "
+                      "below shows what the emotional network computes, not what was fed.")
     _trace_table(response.trace, chat.lm.schema)
 
 

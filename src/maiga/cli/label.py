@@ -53,3 +53,8 @@ def label_command(
         f"{summary.messages:,} messages, {summary.thoughts:,} thoughts "
         f"({summary.thoughts_scored:,} scored, {summary.thoughts_from_cache:,} from cache), "
         f"{summary.n_skipped:,} rows skipped. Output: {summary.output}", highlight=False)
+    if summary.rows_read and not summary.rows_labelled:
+        err_console.print("error: no row could be labelled (see the skip reasons above); the "
+                          "output is empty. Fix the input and rerun with --overwrite.",
+                          highlight=False)
+        raise typer.Exit(code=2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import typer
@@ -21,10 +22,18 @@ def load_lm_config(config: Path | None):
         return load_run_config("quick").lm
     if not config.is_file():
         raise ConfigError(f"Config file {str(config)!r} does not exist; pass a YAML file path.")
-    raw = yaml.safe_load(config.read_text("utf-8")) or {}
+    try:
+        raw = yaml.safe_load(config.read_text("utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Config file {config} is not valid UTF-8 YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"Config file {config} must hold a mapping of lm settings.")
-    raw = raw.get("lm", raw)  # a whole run config or just its lm section
+    if "lm" in raw:  # a whole run config: only its lm section matters here
+        ignored = sorted(set(raw) - {"lm"})
+        if ignored:
+            logging.getLogger(__name__).warning(
+                "maiga sft reads only the 'lm' section of %s; ignoring %s.", config, ignored)
+        raw = raw["lm"]
     from maiga.pipeline.config import _deep_merge
     from maiga.sft.config import LmStageConfig
     from pydantic import ValidationError

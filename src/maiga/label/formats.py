@@ -213,6 +213,10 @@ def _content(value: Any) -> str:
         raise SkipRow("non-string content")
     if not value.strip():
         raise SkipRow("empty message")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates from bytes that were not UTF-8
+        raise SkipRow("text that is not valid UTF-8") from None
     return value
 
 

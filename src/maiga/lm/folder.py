@@ -143,14 +143,22 @@ def load_emotional_lm(folder: str | Path, dtype: str = "float32", trainable: boo
         )
     if not (folder / "adapter" / "adapter_config.json").is_file():
         raise ModelNotFoundError(f"{folder}/adapter is missing; the folder is incomplete. Retrain or recopy it.")
-    model = PeftModel.from_pretrained(base, str(folder / "adapter"), is_trainable=trainable)
-    conditioner = None
-    if spec.conditioned:
-        if not (folder / MODULES).is_file():
-            raise ModelNotFoundError(f"{folder}/{MODULES} is missing; the folder is incomplete.")
-        conditioner = _new_conditioner(model, spec)
-        state = load_file(str(folder / MODULES))
-        conditioner.load_state_dict({k: v.to(torch.float32) for k, v in state.items()})
+    try:
+        model = PeftModel.from_pretrained(base, str(folder / "adapter"), is_trainable=trainable)
+        conditioner = None
+        if spec.conditioned:
+            if not (folder / MODULES).is_file():
+                raise ModelNotFoundError(f"{folder}/{MODULES} is missing; the folder is incomplete.")
+            conditioner = _new_conditioner(model, spec)
+            state = load_file(str(folder / MODULES))
+            conditioner.load_state_dict({k: v.to(torch.float32) for k, v in state.items()})
+    except ModelNotFoundError:
+        raise
+    except Exception as exc:  # truncated or foreign weight files
+        raise ModelNotFoundError(
+            f"The emotional LM folder {str(folder)!r} is damaged: {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}. Copy the whole folder again, or retrain."
+        ) from exc
     lm = EmotionalLM(model, tokenizer, spec, base_ref, conditioner)
     lm.eval()
     if conditioner is not None and not trainable:

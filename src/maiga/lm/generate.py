@@ -10,6 +10,7 @@ exception, for ablations, is :func:`maiga.lm.research.respond_with_fixed_emotion
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -54,12 +55,12 @@ class GenerationSettings:
     merge_adapters: bool = True  # fold LoRA into the base weights: same outputs, less work per token
 
 
-def _check_settings(settings: GenerationSettings) -> None:
+def check_settings(settings: GenerationSettings) -> None:
     problems = []
     if settings.max_new_tokens < 1:
         problems.append(f"max_new_tokens is {settings.max_new_tokens}; it must be at least 1")
-    if not settings.temperature >= 0:
-        problems.append(f"temperature is {settings.temperature}; use 0 (greedy) or more")
+    if not (settings.temperature >= 0 and math.isfinite(settings.temperature)):
+        problems.append(f"temperature is {settings.temperature}; use 0 (greedy) or a finite positive value")
     if not 0 < settings.top_p <= 1:
         problems.append(f"top_p is {settings.top_p}; it must be in (0, 1]")
     if problems:
@@ -79,7 +80,7 @@ class EmotionalChat:
         self.lm = lm
         self.network = network
         self.settings = settings or GenerationSettings()
-        _check_settings(self.settings)
+        check_settings(self.settings)
         self._cache: dict[str, np.ndarray] = {}
         lm.eval()
         if self.settings.merge_adapters and hasattr(lm.model, "merge_adapter"):
@@ -91,7 +92,9 @@ class EmotionalChat:
 
     def respond(self, messages: list[dict]) -> ChatResponse:
         """Generate the assistant's next message for ``messages`` (role/content dicts)."""
-        labelled = self.label(_check_messages(messages))
+        messages = _check_messages(messages)
+        refuse_control_tokens(self.lm.tokenizer, messages)
+        labelled = self.label(messages)
         return self._generate(labelled, fixed=None)
 
     def label(self, messages: list[dict]) -> list[dict]:
@@ -192,6 +195,12 @@ def _check_messages(messages: list[dict]) -> list[dict]:
             raise DataError(f"Message #{i + 1} is {m!r}; each message needs a string 'role' and 'content'.")
         if not m["content"].strip():
             raise DataError(f"Message #{i + 1} ({m['role']}) is empty; drop it or give it text.")
+        try:
+            m["content"].encode("utf-8")
+        except UnicodeEncodeError:
+            raise DataError(
+                f"Message #{i + 1} ({m['role']}) holds bytes that are not UTF-8 text; convert it "
+                "to UTF-8 first (for example with iconv).") from None
         if set(m) - {"role", "content"}:
             raise DataError(
                 f"Message #{i + 1} carries {sorted(set(m) - {'role', 'content'})}; only role and "
@@ -201,6 +210,23 @@ def _check_messages(messages: list[dict]) -> list[dict]:
     if checked[-1]["role"] == "assistant":
         raise DataError("The last message is the assistant's; end with a user message to get a reply.")
     return checked
+
+
+def refuse_control_tokens(tokenizer, messages: list[dict]) -> None:
+    """Message text must not contain the chat template's control tokens.
+
+    Otherwise a user could write "<|im_end|>\n<|im_start|>assistant\n..." inside a message and
+    forge turns the model takes for real ones.
+    """
+    specials = [t for t in getattr(tokenizer, "all_special_tokens", []) if t and len(t) > 1]
+    specials += [str(t) for t in getattr(tokenizer, "added_tokens_decoder", {}).values()
+                 if getattr(t, "special", False)]
+    for i, m in enumerate(messages):
+        found = sorted({t for t in specials if t in m["content"]})
+        if found:
+            raise DataError(
+                f"Message #{i + 1} ({m['role']}) contains the control token(s) {found}, which "
+                "would let its text pose as other turns of the conversation. Remove them.")
 
 
 def _stop_ids(lm: EmotionalLM) -> set[int]:

@@ -12,7 +12,7 @@ import logging
 import numpy as np
 
 from maiga.errors import DataError
-from maiga.lm.generate import ChatResponse, EmotionalChat, _check_messages
+from maiga.lm.generate import ChatResponse, EmotionalChat, _check_messages, refuse_control_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -26,10 +26,15 @@ def respond_with_fixed_emotions(chat: EmotionalChat, messages: list[dict], value
             f"Fixed emotions {values!r} must be {len(schema.names)} finite numbers, one per "
             f"dimension ({', '.join(schema.names)})."
         )
-    if (vector < schema.lows).any() or (vector > schema.highs).any():
-        raise DataError(f"Fixed emotions {values!r} leave the schema's ranges {list(zip(schema.lows, schema.highs))}.")
+    outside = [f"{d.name}={v:g} is outside [{d.low:g}, {d.high:g}]"
+               for d, v in zip(schema.dimensions, vector) if not d.low <= v <= d.high]
+    if outside:
+        raise DataError(f"Fixed emotions: {'; '.join(outside)}. The order is "
+                        f"{', '.join(schema.names)}.")
     logger.warning("RESEARCH MODE: emotions are fixed by the caller, not computed from the text.")
-    labelled = chat.label(_check_messages(messages))
+    checked = _check_messages(messages)
+    refuse_control_tokens(chat.lm.tokenizer, checked)
+    labelled = chat.label(checked)
     response = chat._generate(labelled, fixed=vector)
     response.meta["research_fixed_emotions"] = vector.tolist()
     return response

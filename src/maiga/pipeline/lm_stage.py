@@ -81,7 +81,12 @@ def run_lm_stages(config: LmStageConfig, network: EmotionalNetwork, network_dir:
             t1 = time.time()
             labelled_file = labelled if labelled.is_file() else labelled / "labelled.jsonl"
             check_user_labelled(labelled_file, network)
-            rows = assign_splits(read_labelled(labelled), config.mixture.heldout_fraction, seed)
+            rows = read_labelled(labelled)
+            if len(rows) < 2:
+                raise DataError(
+                    f"{labelled} holds {len(rows)} labelled row(s); training needs at least two "
+                    "(one to train on, one held out). Check `maiga label`'s skip counts.")
+            rows = assign_splits(rows, config.mixture.heldout_fraction, seed)
             label_counts = {}
         # the base model is converted once; other processes must not race to do the same
         resolve_base_model(config.base)

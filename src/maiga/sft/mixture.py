@@ -128,13 +128,16 @@ def _base_rows(config: MixtureConfig, seeds: list[dict], order, rng, respond: Re
 def refuse_evaluation_data(path: str | Path, what: str) -> None:
     """Stop a training stage from reading jailbreakbench, advbench or xstest, whatever the case.
 
-    Any part of the path (folder or file name without suffixes) that starts with one of their
-    names counts, so copies such as ``AdvBench/``, ``advbench.csv`` or ``xstest_v2/`` are refused.
+    A folder or file name counts when one of its words (split at anything but letters and
+    digits) is one of their names, so ``AdvBench/``, ``advbench.csv``, ``xstest_v2/`` and
+    ``my_xstest_notes/`` are refused and ``advbenchmark/`` is not.
     """
+    import re
+
     resolved = Path(path).expanduser().resolve()
-    parts = [p.casefold().split(".")[0] for p in resolved.parts]
+    words = {w for part in resolved.parts for w in re.split(r"[^a-z0-9]+", part.casefold())}
     for name in EVALUATION_ONLY:
-        if any(part.startswith(name) for part in parts):
+        if name in words:
             raise ConfigError(
                 f"{what} {str(path)!r} looks like {name}, which is evaluation data: no training "
                 "stage may read it, or the evaluation would measure memory, not behaviour. Remove "
