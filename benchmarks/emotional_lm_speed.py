@@ -71,7 +71,9 @@ def load_models(args):
         from maiga.schema import load_schema
 
         torch.manual_seed(0)
-        network = EmotionalNetwork(load_sentence_encoder("all-MiniLM-L6-v2"), load_schema("essay8"))
+        network = EmotionalNetwork(
+            load_sentence_encoder("all-MiniLM-L6-v2"), load_schema("essay8")
+        )
     if args.model:
         lm = load_emotional_lm(args.model)
     else:
@@ -85,6 +87,7 @@ def load_models(args):
 
 # ---- generation -----------------------------------------------------------------------------
 
+
 def plain_generate(lm, prompts, new_tokens):
     import torch
 
@@ -92,13 +95,21 @@ def plain_generate(lm, prompts, new_tokens):
     tokens, seconds = 0, 0.0
     with lm.model.disable_adapter(), lm.disconnected():
         for prompt in prompts:
-            ids = lm.tokenizer.apply_chat_template([{"role": "user", "content": prompt}],
-                                                   add_generation_prompt=True, return_tensors="pt",
-                                                   return_dict=True)
+            ids = lm.tokenizer.apply_chat_template(
+                [{"role": "user", "content": prompt}],
+                add_generation_prompt=True,
+                return_tensors="pt",
+                return_dict=True,
+            )
             start = time.perf_counter()
             with torch.inference_mode():
-                out = base.generate(**ids, max_new_tokens=new_tokens, min_new_tokens=new_tokens,
-                                    do_sample=False, pad_token_id=lm.tokenizer.pad_token_id)
+                out = base.generate(
+                    **ids,
+                    max_new_tokens=new_tokens,
+                    min_new_tokens=new_tokens,
+                    do_sample=False,
+                    pad_token_id=lm.tokenizer.pad_token_id,
+                )
             seconds += time.perf_counter() - start
             tokens += out.shape[1] - ids["input_ids"].shape[1]
     return tokens / seconds
@@ -107,8 +118,11 @@ def plain_generate(lm, prompts, new_tokens):
 def emotional_generate(lm, network, prompts, new_tokens, rescore):
     from maiga.lm.generate import EmotionalChat, GenerationSettings
 
-    chat = EmotionalChat(lm, network, GenerationSettings(max_new_tokens=new_tokens, rescore=rescore,
-                                                         stop_at_end=False))
+    chat = EmotionalChat(
+        lm,
+        network,
+        GenerationSettings(max_new_tokens=new_tokens, rescore=rescore, stop_at_end=False),
+    )
     tokens, seconds, scored = 0, 0.0, 0
     for prompt in prompts:
         # labelling the prompt is part of answering it, so it is timed too
@@ -122,6 +136,7 @@ def emotional_generate(lm, network, prompts, new_tokens, rescore):
 
 # ---- training -------------------------------------------------------------------------------
 
+
 def training_examples(lm, n=32):
     import numpy as np
 
@@ -132,11 +147,15 @@ def training_examples(lm, n=32):
     examples = []
     for k in range(n):
         prompt = PROMPTS[k % len(PROMPTS)]
-        reply = ("Thank you for asking. " * (1 + k % 3)) + "Here is what I think. It depends on you."
+        reply = (
+            "Thank you for asking. " * (1 + k % 3)
+        ) + "Here is what I think. It depends on you."
         messages = []
         for role, content in (("user", prompt), ("assistant", reply)):
-            thoughts = [{"start": t.start, "end": t.end, "values": rng.uniform(0, 1, lm.n_dims).tolist()}
-                        for t in split_thoughts(content)]
+            thoughts = [
+                {"start": t.start, "end": t.end, "values": rng.uniform(0, 1, lm.n_dims).tolist()}
+                for t in split_thoughts(content)
+            ]
             messages.append({"role": role, "content": content, "thoughts": thoughts})
         examples.append(encode_conversation(lm.tokenizer, messages, lm.n_dims))
     return examples
@@ -161,16 +180,23 @@ def train_throughput(lm, examples, steps, seed):
     from maiga.sft.train_config import SftTrainConfig
     from maiga.sft.trainer import train_lm
 
-    record = train_lm(lm, examples, SftTrainConfig(steps=steps, batch_size=4, seed=seed), progress=False)
+    record = train_lm(
+        lm, examples, SftTrainConfig(steps=steps, batch_size=4, seed=seed), progress=False
+    )
     return record.tokens_per_second
 
 
 # ---- memory (one fresh process per contender) ----------------------------------------------
 
+
 def worker(mode: str, args) -> None:
     if mode.startswith("train"):
         network = load_network(args)
-        lm = fresh_lm(network) if mode == "train-emotional" else _without_conditioner(fresh_lm(network))
+        lm = (
+            fresh_lm(network)
+            if mode == "train-emotional"
+            else _without_conditioner(fresh_lm(network))
+        )
     else:
         lm, network = load_models(args)
     import gc
@@ -231,7 +257,9 @@ def memory(args) -> list[dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model")
     parser.add_argument("--network")
     parser.add_argument("--new-tokens", type=int, default=48)
@@ -259,11 +287,17 @@ def main() -> None:
         scored += n
         fixed.append(emotional_generate(lm, network, prompts, args.new_tokens, rescore=False)[0])
     p, l, f = (statistics.median(v) for v in (plain, loop, fixed))
-    print(f"generation, {len(prompts)} prompts x {args.new_tokens} new tokens, {args.rounds} rounds (median):")
+    print(
+        f"generation, {len(prompts)} prompts x {args.new_tokens} new tokens, {args.rounds} rounds (median):"
+    )
     print(f"  plain base model (transformers generate): {p:7.2f} tokens/s")
-    print(f"  emotional LM, emotional loop:             {l:7.2f} tokens/s  ratio {l / p:.3f} (target >= 0.70)"
-          f"  [{scored} thoughts scored during generation]")
-    print(f"  emotional LM, no re-scoring:              {f:7.2f} tokens/s  ratio {f / p:.3f} (target >= 0.95)")
+    print(
+        f"  emotional LM, emotional loop:             {l:7.2f} tokens/s  ratio {l / p:.3f} (target >= 0.70)"
+        f"  [{scored} thoughts scored during generation]"
+    )
+    print(
+        f"  emotional LM, no re-scoring:              {f:7.2f} tokens/s  ratio {f / p:.3f} (target >= 0.95)"
+    )
 
     del lm
     lm = fresh_lm(network)
@@ -277,12 +311,18 @@ def main() -> None:
     e, q = statistics.median(emotional_tps), statistics.median(plain_tps)
     print(f"training, batch 4, {args.train_steps} steps x {args.rounds} rounds (median):")
     print(f"  plain LoRA:                          {q:7.1f} tokens/s")
-    print(f"  emotional LM with inseparability:    {e:7.1f} tokens/s  ratio {e / q:.3f} (target >= 0.85)")
+    print(
+        f"  emotional LM with inseparability:    {e:7.1f} tokens/s  ratio {e / q:.3f} (target >= 0.85)"
+    )
 
     if not args.skip_memory:
-        print("resident memory, one fresh process each (MiB): after loading, and the peak while working")
+        print(
+            "resident memory, one fresh process each (MiB): after loading, and the peak while working"
+        )
         for row in memory(args):
-            print(f"  {row['mode']:<20} after load {row['after_load_mib']:6d}   peak {row['peak_mib']:6d}")
+            print(
+                f"  {row['mode']:<20} after load {row['after_load_mib']:6d}   peak {row['peak_mib']:6d}"
+            )
 
 
 _saved = {}

@@ -17,7 +17,11 @@ import maiga.label.labeller as labeller
 from maiga.cli.label import label_command
 from maiga.errors import ConfigError, DataError
 from maiga.label import (
-    ThoughtCache, label_conversations, label_file, parse_hh_transcript, read_labelled,
+    ThoughtCache,
+    label_conversations,
+    label_file,
+    parse_hh_transcript,
+    read_labelled,
 )
 from maiga.label.formats import SkipRow, conversations_of
 from maiga.network.encoder import load_sentence_encoder
@@ -29,23 +33,43 @@ from maiga.thoughts import split_thoughts
 SCHEMA = load_schema("essay8-va")
 
 CHAT = [
-    {"id": 1, "messages": [
-        {"role": "user", "content": "Hello there. How are you?"},
-        {"role": "assistant", "content": "I am fine, thanks! It was a long day."}]},
-    {"id": 2, "messages": [
-        {"role": "system", "content": "You are kind."},
-        {"role": "user", "content": "Hello there. My dog died this morning."},
-        {"role": "assistant", "content": "I am so sorry. That is very sad."}]},
-    {"id": 3, "messages": [
-        {"role": "user", "content": "We won the cup! Everyone cried."},
-        {"role": "assistant", "content": "Congratulations. What a day."}]},
-    {"id": 4, "messages": [
-        {"role": "system", "content": "You are kind."},
-        {"role": "user", "content": "I am scared of the dark. Is that silly?"},
-        {"role": "assistant", "content": "Not at all. Many people are."}]},
-    {"id": 5, "messages": [
-        {"role": "user", "content": "Hello there. How are you?"},
-        {"role": "assistant", "content": "Tired. Work was a disaster today."}]},
+    {
+        "id": 1,
+        "messages": [
+            {"role": "user", "content": "Hello there. How are you?"},
+            {"role": "assistant", "content": "I am fine, thanks! It was a long day."},
+        ],
+    },
+    {
+        "id": 2,
+        "messages": [
+            {"role": "system", "content": "You are kind."},
+            {"role": "user", "content": "Hello there. My dog died this morning."},
+            {"role": "assistant", "content": "I am so sorry. That is very sad."},
+        ],
+    },
+    {
+        "id": 3,
+        "messages": [
+            {"role": "user", "content": "We won the cup! Everyone cried."},
+            {"role": "assistant", "content": "Congratulations. What a day."},
+        ],
+    },
+    {
+        "id": 4,
+        "messages": [
+            {"role": "system", "content": "You are kind."},
+            {"role": "user", "content": "I am scared of the dark. Is that silly?"},
+            {"role": "assistant", "content": "Not at all. Many people are."},
+        ],
+    },
+    {
+        "id": 5,
+        "messages": [
+            {"role": "user", "content": "Hello there. How are you?"},
+            {"role": "assistant", "content": "Tired. Work was a disaster today."},
+        ],
+    },
 ]
 
 
@@ -81,24 +105,29 @@ def assert_thoughts_fit(rows, network, keys=("messages",)) -> None:
             for message in row[key]:
                 content = message["content"]
                 expected = [t.text for t in split_thoughts(content, network.segmenter)]
-                cut = [content[t["start"]:t["end"]] for t in message["thoughts"]]
+                cut = [content[t["start"] : t["end"]] for t in message["thoughts"]]
                 assert cut == expected
                 for thought in message["thoughts"]:
                     assert len(thought["values"]) == len(SCHEMA)
-                    assert all(lo <= v <= hi for v, lo, hi in
-                               zip(thought["values"], SCHEMA.lows, SCHEMA.highs))
+                    assert all(
+                        lo <= v <= hi
+                        for v, lo, hi in zip(thought["values"], SCHEMA.lows, SCHEMA.highs)
+                    )
 
 
 # ---- formats --------------------------------------------------------------------------------
 
+
 def test_jsonl_chat_keeps_columns_and_labels_every_message(network, tmp_path):
     write_jsonl(tmp_path / "chat.jsonl", CHAT)
-    summary = label_file(tmp_path / "chat.jsonl", tmp_path / "out", network, chunk_rows=2,
-                         progress=False)
+    summary = label_file(
+        tmp_path / "chat.jsonl", tmp_path / "out", network, chunk_rows=2, progress=False
+    )
     rows = read_labelled(tmp_path / "out")
     assert [r["id"] for r in rows] == [1, 2, 3, 4, 5]
     assert [[m["role"] for m in r["messages"]] for r in rows] == [
-        [m["role"] for m in r["messages"]] for r in CHAT]
+        [m["role"] for m in r["messages"]] for r in CHAT
+    ]
     assert_thoughts_fit(rows, network)
     assert (summary.rows_read, summary.rows_labelled, summary.rows_skipped) == (5, 5, {})
     assert summary.messages == 12 and summary.chunks == 3
@@ -116,29 +145,40 @@ def test_jsonl_chat_keeps_columns_and_labels_every_message(network, tmp_path):
 
 
 def test_csv_instruction_puts_the_input_under_the_instruction(network, tmp_path):
-    pd.DataFrame({
-        "instruction": ["Translate to French.", "Name a sad song."],
-        "input": ["Good morning.", ""],
-        "output": ["Bonjour.", "Yesterday, by the Beatles."],
-    }).to_csv(tmp_path / "tasks.csv", index=False)
+    pd.DataFrame(
+        {
+            "instruction": ["Translate to French.", "Name a sad song."],
+            "input": ["Good morning.", ""],
+            "output": ["Bonjour.", "Yesterday, by the Beatles."],
+        }
+    ).to_csv(tmp_path / "tasks.csv", index=False)
     label_file(tmp_path / "tasks.csv", tmp_path / "out", network, progress=False)
     rows = read_labelled(tmp_path / "out")
     assert [m["content"] for m in rows[0]["messages"]] == [
-        "Translate to French.\n\nGood morning.", "Bonjour."]
+        "Translate to French.\n\nGood morning.",
+        "Bonjour.",
+    ]
     assert [m["content"] for m in rows[1]["messages"]] == [
-        "Name a sad song.", "Yesterday, by the Beatles."]
+        "Name a sad song.",
+        "Yesterday, by the Beatles.",
+    ]
     assert [m["role"] for m in rows[1]["messages"]] == ["user", "assistant"]
     assert rows[0]["input"] == "Good morning."  # original columns are kept
     assert_thoughts_fit(rows, network)
 
 
 def test_parquet_prompt_response_counts_nan_as_a_skip(network, tmp_path):
-    pd.DataFrame({
-        "prompt": ["Tell me a joke.", "How do I say goodbye?", "Any advice?"],
-        "completion": ["Why did the chicken cross the road? To get away.", math.nan,
-                       "Sleep well. Eat well."],
-        "score": [0.5, 1.0, math.nan],
-    }).to_parquet(tmp_path / "pairs.parquet")
+    pd.DataFrame(
+        {
+            "prompt": ["Tell me a joke.", "How do I say goodbye?", "Any advice?"],
+            "completion": [
+                "Why did the chicken cross the road? To get away.",
+                math.nan,
+                "Sleep well. Eat well.",
+            ],
+            "score": [0.5, 1.0, math.nan],
+        }
+    ).to_parquet(tmp_path / "pairs.parquet")
     summary = label_file(tmp_path / "pairs.parquet", tmp_path / "out", network, progress=False)
     assert summary.rows_skipped == {"missing content": 1}
     rows = read_labelled(tmp_path / "out")
@@ -152,19 +192,21 @@ def test_datasets_save_to_disk_folder(network, tmp_path):
     import datasets
 
     datasets.Dataset.from_list(CHAT).save_to_disk(str(tmp_path / "ds"))
-    summary = label_file(tmp_path / "ds", tmp_path / "out", network, progress=False,
-                         chunk_rows=2)
+    summary = label_file(tmp_path / "ds", tmp_path / "out", network, progress=False, chunk_rows=2)
     rows = read_labelled(tmp_path / "out")
     assert summary.rows_labelled == 5 and [r["id"] for r in rows] == [1, 2, 3, 4, 5]
     assert_thoughts_fit(rows, network)
-    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["input_kind"] == \
-        "datasets"
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["input_kind"] == "datasets"
     # Reading the folder leaves it as it was, so the same job is recognised as finished.
     again = label_file(tmp_path / "ds", tmp_path / "out", network, progress=False, chunk_rows=2)
     assert again.chunks_resumed == again.chunks == 3
 
-    two = datasets.DatasetDict({"train": datasets.Dataset.from_list(CHAT[:2]),
-                                "test": datasets.Dataset.from_list(CHAT[2:])})
+    two = datasets.DatasetDict(
+        {
+            "train": datasets.Dataset.from_list(CHAT[:2]),
+            "test": datasets.Dataset.from_list(CHAT[2:]),
+        }
+    )
     two.save_to_disk(str(tmp_path / "dd"))
     with pytest.raises(DataError, match=r"splits \['train', 'test'\].*dd/train"):
         label_file(tmp_path / "dd", tmp_path / "out2", network, progress=False)
@@ -172,18 +214,24 @@ def test_datasets_save_to_disk_folder(network, tmp_path):
 
 def test_json_list_and_tsv_inputs(network, tmp_path):
     (tmp_path / "rows.json").write_text(json.dumps(CHAT[:2]), encoding="utf-8")
-    assert label_file(tmp_path / "rows.json", tmp_path / "a", network,
-                      progress=False).rows_labelled == 2
+    assert (
+        label_file(tmp_path / "rows.json", tmp_path / "a", network, progress=False).rows_labelled
+        == 2
+    )
     pd.DataFrame({"prompt": ["Hi. Who are you?"], "response": ["A helper."]}).to_csv(
-        tmp_path / "rows.tsv", sep="\t", index=False)
+        tmp_path / "rows.tsv", sep="\t", index=False
+    )
     label_file(tmp_path / "rows.tsv", tmp_path / "b", network, progress=False)
     assert read_labelled(tmp_path / "b")[0]["messages"][1]["content"] == "A helper."
     # A CSV cell can hold the messages as JSON text.
     pd.DataFrame({"messages": [json.dumps(CHAT[0]["messages"])]}).to_csv(
-        tmp_path / "chat.csv", index=False)
+        tmp_path / "chat.csv", index=False
+    )
     label_file(tmp_path / "chat.csv", tmp_path / "c", network, progress=False)
-    assert read_labelled(tmp_path / "c")[0]["messages"][0]["content"] == \
-        CHAT[0]["messages"][0]["content"]
+    assert (
+        read_labelled(tmp_path / "c")[0]["messages"][0]["content"]
+        == CHAT[0]["messages"][0]["content"]
+    )
 
 
 def test_hh_transcripts_become_alternating_stripped_turns():
@@ -191,28 +239,36 @@ def test_hh_transcripts_become_alternating_stripped_turns():
     assert parse_hh_transcript(text) == [
         {"role": "user", "content": "Can you help me?"},
         {"role": "assistant", "content": "Sure. What is it?"},
-        {"role": "user", "content": "Nothing."}]
+        {"role": "user", "content": "Nothing."},
+    ]
     with pytest.raises(SkipRow, match="not an HH transcript"):
         parse_hh_transcript("Just a sentence, no turns.")
     with pytest.raises(SkipRow, match="empty message"):
         parse_hh_transcript("\n\nHuman: Hi\n\nAssistant:")
-    row = {"chosen": "\n\nHuman: Hi\n\nAssistant: Hello.", "rejected": "\n\nHuman: Hi"
-           "\n\nAssistant:  "}
+    row = {
+        "chosen": "\n\nHuman: Hi\n\nAssistant: Hello.",
+        "rejected": "\n\nHuman: Hi\n\nAssistant:  ",
+    }
     with pytest.raises(SkipRow, match=r"empty message \(rejected\)"):
         conversations_of(row, "hh")
     # Copies that store the dialogues as message lists are read as they are.
-    listed = {"chosen": [{"role": "user", "content": "Hi"}, {"role": "assistant",
-                                                            "content": "Hello."}]}
+    listed = {
+        "chosen": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}]
+    }
     assert conversations_of(listed, "hh") == {"messages": listed["chosen"]}
 
 
 def test_hh_gzip_jsonl_labels_chosen_and_rejected(network, tmp_path, predicted):
     shared = "\n\nHuman: My neighbour is loud. What should I do?\n\nAssistant: Talk to them."
     rows = [
-        {"chosen": shared + "\n\nHuman: And if that fails?\n\nAssistant: Ask the landlord.",
-         "rejected": shared + "\n\nHuman: And if that fails?\n\nAssistant: Break a window."},
-        {"chosen": "\n\nHuman: Hi\n\nAssistant: Hello! How can I help?",
-         "rejected": "\n\nHuman: Hi\n\nAssistant:"},  # empty reply: the whole row goes
+        {
+            "chosen": shared + "\n\nHuman: And if that fails?\n\nAssistant: Ask the landlord.",
+            "rejected": shared + "\n\nHuman: And if that fails?\n\nAssistant: Break a window.",
+        },
+        {
+            "chosen": "\n\nHuman: Hi\n\nAssistant: Hello! How can I help?",
+            "rejected": "\n\nHuman: Hi\n\nAssistant:",
+        },  # empty reply: the whole row goes
     ]
     with gzip.open(tmp_path / "hh.jsonl.gz", "wt", encoding="utf-8") as handle:
         handle.write("".join(json.dumps(r) + "\n" for r in rows))
@@ -221,8 +277,11 @@ def test_hh_gzip_jsonl_labels_chosen_and_rejected(network, tmp_path, predicted):
     (row,) = read_labelled(tmp_path / "out")
     assert row["chosen"] == rows[0]["chosen"]
     assert [m["content"] for m in row["messages"]] == [
-        "My neighbour is loud. What should I do?", "Talk to them.", "And if that fails?",
-        "Ask the landlord."]
+        "My neighbour is loud. What should I do?",
+        "Talk to them.",
+        "And if that fails?",
+        "Ask the landlord.",
+    ]
     assert [m["role"] for m in row["rejected_messages"]] == ["user", "assistant"] * 2
     assert row["rejected_messages"][-1]["content"] == "Break a window."
     assert_thoughts_fit([row], network, keys=("messages", "rejected_messages"))
@@ -234,10 +293,17 @@ def test_hh_gzip_jsonl_labels_chosen_and_rejected(network, tmp_path, predicted):
 
 def test_self_instruct_instances_give_input_and_output(network, tmp_path):
     rows = [
-        {"id": "seed_task_0", "instruction": "Give the antonym.", "is_classification": False,
-         "instances": [{"input": "happy", "output": "sad"}, {"input": "x", "output": "y"}]},
-        {"id": "seed_task_1", "instruction": "Say something kind.",
-         "instances": [{"input": "", "output": "You matter."}]},
+        {
+            "id": "seed_task_0",
+            "instruction": "Give the antonym.",
+            "is_classification": False,
+            "instances": [{"input": "happy", "output": "sad"}, {"input": "x", "output": "y"}],
+        },
+        {
+            "id": "seed_task_1",
+            "instruction": "Say something kind.",
+            "instances": [{"input": "", "output": "You matter."}],
+        },
         {"id": "seed_task_2", "instruction": "Nothing here.", "instances": []},
     ]
     write_jsonl(tmp_path / "seed.jsonl", rows)
@@ -245,17 +311,22 @@ def test_self_instruct_instances_give_input_and_output(network, tmp_path):
     assert summary.rows_skipped == {"no instances": 1}
     labelled = read_labelled(tmp_path / "out")
     assert [m["content"] for m in labelled[0]["messages"]] == ["Give the antonym.\n\nhappy", "sad"]
-    assert [m["content"] for m in labelled[1]["messages"]] == ["Say something kind.",
-                                                               "You matter."]
+    assert [m["content"] for m in labelled[1]["messages"]] == [
+        "Say something kind.",
+        "You matter.",
+    ]
     assert labelled[0]["instances"] == rows[0]["instances"]
 
 
 # ---- the cache ------------------------------------------------------------------------------
 
+
 def test_each_distinct_thought_is_scored_once(network, predicted):
     conversations = [
-        [{"role": "user", "content": "Hello there. Hello there."},
-         {"role": "assistant", "content": "Hi! Hello there."}],
+        [
+            {"role": "user", "content": "Hello there. Hello there."},
+            {"role": "assistant", "content": "Hi! Hello there."},
+        ],
         [{"role": "user", "content": "Hi! I lost my keys."}],
     ]
     cache = ThoughtCache()
@@ -272,8 +343,9 @@ def test_each_distinct_thought_is_scored_once(network, predicted):
 
 def test_thoughts_repeated_across_chunks_are_not_scored_again(network, tmp_path, predicted):
     write_jsonl(tmp_path / "chat.jsonl", CHAT)
-    summary = label_file(tmp_path / "chat.jsonl", tmp_path / "out", network, chunk_rows=1,
-                         progress=False)
+    summary = label_file(
+        tmp_path / "chat.jsonl", tmp_path / "out", network, chunk_rows=1, progress=False
+    )
     scored = [t for call in predicted for t in call]
     assert len(scored) == len(set(scored)) == summary.thoughts_scored
     assert "Hello there." in scored and "You are kind." in scored
@@ -285,19 +357,21 @@ def test_label_conversations_refuses_what_is_not_a_conversation(network):
     with pytest.raises(DataError, match="wrap a single conversation in a list"):
         label_conversations({"role": "user", "content": "Hi."}, network)
     with pytest.raises(DataError, match="conversation #1 message #2 has no text 'content'"):
-        label_conversations([[{"role": "user", "content": "Hi."}, {"role": "assistant"}]],
-                            network)
+        label_conversations([[{"role": "user", "content": "Hi."}, {"role": "assistant"}]], network)
 
 
 # ---- resuming -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("crash", [RuntimeError("disk on fire"), KeyboardInterrupt()])
-def test_resume_after_a_crash_matches_an_uninterrupted_run(network, tmp_path, monkeypatch,
-                                                           predicted, crash):
+def test_resume_after_a_crash_matches_an_uninterrupted_run(
+    network, tmp_path, monkeypatch, predicted, crash
+):
     rows = CHAT + [{"id": 6, "messages": [{"role": "user", "content": "Hello there."}]}]
     write_jsonl(tmp_path / "chat.jsonl", rows)
-    whole = label_file(tmp_path / "chat.jsonl", tmp_path / "whole", network, chunk_rows=2,
-                       progress=False)
+    whole = label_file(
+        tmp_path / "chat.jsonl", tmp_path / "whole", network, chunk_rows=2, progress=False
+    )
     predicted.clear()
 
     real = labeller.label_conversations
@@ -314,8 +388,10 @@ def test_resume_after_a_crash_matches_an_uninterrupted_run(network, tmp_path, mo
     with pytest.raises(type(crash)):
         label_file(tmp_path / "chat.jsonl", out, network, chunk_rows=2, progress=False)
     # Exactly the first chunk survives, whole; nothing half-written is left behind.
-    assert sorted(p.name for p in (out / "parts").iterdir()) == ["part-00000.json",
-                                                                 "part-00000.jsonl"]
+    assert sorted(p.name for p in (out / "parts").iterdir()) == [
+        "part-00000.json",
+        "part-00000.jsonl",
+    ]
     assert not (out / "labelled.jsonl").exists()
     with pytest.raises(DataError, match="labelling not finished, rerun maiga label"):
         read_labelled(out)
@@ -327,12 +403,20 @@ def test_resume_after_a_crash_matches_an_uninterrupted_run(network, tmp_path, mo
     rescored = [t for call in predicted for t in call]
     assert not first_chunk & set(rescored)
     assert len(first_chunk) + len(rescored) == whole.thoughts_scored
-    assert (out / "labelled.jsonl").read_bytes() == (tmp_path / "whole" /
-                                                     "labelled.jsonl").read_bytes()
+    assert (out / "labelled.jsonl").read_bytes() == (
+        tmp_path / "whole" / "labelled.jsonl"
+    ).read_bytes()
     assert [r["id"] for r in read_labelled(out)] == [1, 2, 3, 4, 5, 6]
     assert resumed.chunks_resumed == 1 and resumed.scored_this_run == len(rescored)
-    same = ("rows_read", "rows_labelled", "rows_skipped", "messages", "thoughts",
-            "thoughts_scored", "thoughts_from_cache")
+    same = (
+        "rows_read",
+        "rows_labelled",
+        "rows_skipped",
+        "messages",
+        "thoughts",
+        "thoughts_scored",
+        "thoughts_from_cache",
+    )
     assert {k: getattr(resumed, k) for k in same} == {k: getattr(whole, k) for k in same}
 
 
@@ -347,63 +431,97 @@ def test_a_finished_job_is_not_redone(network, tmp_path, predicted):
 
 def test_other_settings_in_the_same_out_are_refused(network, tmp_path):
     write_jsonl(tmp_path / "chat.jsonl", CHAT)
-    label_file(tmp_path / "chat.jsonl", tmp_path / "out", network, chunk_rows=2,
-               progress=False)
+    label_file(tmp_path / "chat.jsonl", tmp_path / "out", network, chunk_rows=2, progress=False)
     with pytest.raises(ConfigError, match=r"chunk_rows 2 -> 3.*new --out.*--overwrite"):
-        label_file(tmp_path / "chat.jsonl", tmp_path / "out", network, chunk_rows=3,
-                   progress=False)
+        label_file(
+            tmp_path / "chat.jsonl", tmp_path / "out", network, chunk_rows=3, progress=False
+        )
     write_jsonl(tmp_path / "chat.jsonl", CHAT[:3])
     with pytest.raises(ConfigError, match="input differs"):
-        label_file(tmp_path / "chat.jsonl", tmp_path / "out", network, chunk_rows=2,
-                   progress=False)
-    summary = label_file(tmp_path / "chat.jsonl", tmp_path / "out", network, chunk_rows=3,
-                         progress=False, overwrite=True)
+        label_file(
+            tmp_path / "chat.jsonl", tmp_path / "out", network, chunk_rows=2, progress=False
+        )
+    summary = label_file(
+        tmp_path / "chat.jsonl",
+        tmp_path / "out",
+        network,
+        chunk_rows=3,
+        progress=False,
+        overwrite=True,
+    )
     assert summary.rows_labelled == 3 and len(read_labelled(tmp_path / "out")) == 3
 
 
 # ---- bad input ------------------------------------------------------------------------------
+
 
 def test_unknown_columns_say_what_was_found_and_what_is_expected(network, tmp_path):
     write_jsonl(tmp_path / "qa.jsonl", [{"question": "Why?", "answer": "Because."}])
     with pytest.raises(DataError) as caught:
         label_file(tmp_path / "qa.jsonl", tmp_path / "out", network, progress=False)
     message = str(caught.value)
-    for part in ("['question', 'answer']", "chat:", "instruction:", "prompt_response:", "hh:",
-                 "'prompt' and 'response'", "--messages-column", "--format"):
+    for part in (
+        "['question', 'answer']",
+        "chat:",
+        "instruction:",
+        "prompt_response:",
+        "hh:",
+        "'prompt' and 'response'",
+        "--messages-column",
+        "--format",
+    ):
         assert part in message
     with pytest.raises(DataError, match=r"format 'hh', which needs 'chosen'.*\['question'"):
-        label_file(tmp_path / "qa.jsonl", tmp_path / "out", network, format="hh",
-                   progress=False)
+        label_file(tmp_path / "qa.jsonl", tmp_path / "out", network, format="hh", progress=False)
     with pytest.raises(DataError, match="unknown; choose one of"):
-        label_file(tmp_path / "qa.jsonl", tmp_path / "out", network, format="alpaca",
-                   progress=False)
+        label_file(
+            tmp_path / "qa.jsonl", tmp_path / "out", network, format="alpaca", progress=False
+        )
 
 
 def test_messages_column_can_be_named(network, tmp_path):
     write_jsonl(tmp_path / "conv.jsonl", [{"conversation": CHAT[0]["messages"]}])
-    label_file(tmp_path / "conv.jsonl", tmp_path / "out", network,
-               messages_column="conversation", progress=False)
+    label_file(
+        tmp_path / "conv.jsonl",
+        tmp_path / "out",
+        network,
+        messages_column="conversation",
+        progress=False,
+    )
     assert len(read_labelled(tmp_path / "out")[0]["messages"]) == 2
 
 
 def test_bad_rows_are_skipped_and_counted_by_reason(network, tmp_path):
     good = CHAT[0]
-    lines = [json.dumps(good)] + [json.dumps({"messages": m}) for m in (
-        [{"role": "user", "content": "Fine."}, {"role": "assistant", "content": ""}],
-        [{"role": "user", "content": "   \n"}],
-        [{"role": "user", "content": 5}],
-        [{"content": "No role."}],
-        [{"role": "user"}],
-        "just a string",
-        [],
-    )] + ['{"messages": [{"role": "user", "content": NaN}]}', '{"messages": [', "[1, 2]"]
+    lines = (
+        [json.dumps(good)]
+        + [
+            json.dumps({"messages": m})
+            for m in (
+                [{"role": "user", "content": "Fine."}, {"role": "assistant", "content": ""}],
+                [{"role": "user", "content": "   \n"}],
+                [{"role": "user", "content": 5}],
+                [{"content": "No role."}],
+                [{"role": "user"}],
+                "just a string",
+                [],
+            )
+        ]
+        + ['{"messages": [{"role": "user", "content": NaN}]}', '{"messages": [', "[1, 2]"]
+    )
     (tmp_path / "bad.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     summary = label_file(tmp_path / "bad.jsonl", tmp_path / "out", network, progress=False)
     assert summary.rows_read == 11 and summary.rows_labelled == 1
     assert summary.rows_skipped == {
-        "empty message": 2, "non-string content": 1, "message without role or content": 2,
-        "messages not a list": 1, "no messages": 1, "missing content": 1,
-        "invalid JSON line": 1, "not a JSON object": 1}
+        "empty message": 2,
+        "non-string content": 1,
+        "message without role or content": 2,
+        "messages not a list": 1,
+        "no messages": 1,
+        "missing content": 1,
+        "invalid JSON line": 1,
+        "not a JSON object": 1,
+    }
     counts = json.loads((tmp_path / "out" / "manifest.json").read_text())["counts"]
     assert counts["rows_skipped"] == summary.rows_skipped
     assert [r["id"] for r in read_labelled(tmp_path / "out")] == [1]
@@ -434,8 +552,15 @@ def test_inputs_that_cannot_be_read(network, tmp_path):
 
 
 def test_read_labelled_checks_every_span(tmp_path):
-    row = {"messages": [{"role": "user", "content": "Hi.",
-                         "thoughts": [{"start": 0, "end": 3, "values": [0.1, 0.2]}]}]}
+    row = {
+        "messages": [
+            {
+                "role": "user",
+                "content": "Hi.",
+                "thoughts": [{"start": 0, "end": 3, "values": [0.1, 0.2]}],
+            }
+        ]
+    }
     path = tmp_path / "labelled.jsonl"
     write_jsonl(path, [row])
     assert read_labelled(path) == [row]
@@ -452,6 +577,7 @@ def test_read_labelled_checks_every_span(tmp_path):
 
 # ---- the command ----------------------------------------------------------------------------
 
+
 def test_label_command_end_to_end(network, tmp_path):
     app = typer.Typer()
     app.command("label")(label_command)
@@ -464,8 +590,16 @@ def test_label_command_end_to_end(network, tmp_path):
     save_network(network, tmp_path / "net")
     rows = CHAT[:3] + [{"messages": [{"role": "user", "content": ""}]}]
     write_jsonl(tmp_path / "chat.jsonl", rows)
-    args = ["label", str(tmp_path / "chat.jsonl"), "--out", str(tmp_path / "out"),
-            "--network", str(tmp_path / "net"), "--chunk-rows", "2"]
+    args = [
+        "label",
+        str(tmp_path / "chat.jsonl"),
+        "--out",
+        str(tmp_path / "out"),
+        "--network",
+        str(tmp_path / "net"),
+        "--chunk-rows",
+        "2",
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     output = " ".join(result.output.split())
@@ -473,14 +607,16 @@ def test_label_command_end_to_end(network, tmp_path):
     assert "'empty message': 1" in output
     labelled = read_labelled(tmp_path / "out")
     assert len(labelled) == 3
-    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["network"]["path"] == \
-        str(tmp_path / "net")
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["network"]["path"] == str(
+        tmp_path / "net"
+    )
 
     again = runner.invoke(app, args)
     assert again.exit_code == 0 and "kept 2 of 2 chunks" in " ".join(again.output.split())
 
-    bad = runner.invoke(app, args[:2] + ["--out", str(tmp_path / "o2"), "--network",
-                                         str(tmp_path / "nowhere")])
+    bad = runner.invoke(
+        app, args[:2] + ["--out", str(tmp_path / "o2"), "--network", str(tmp_path / "nowhere")]
+    )
     assert bad.exit_code == 2
     assert "not an emotional network folder" in " ".join(bad.output.split())
     changed = runner.invoke(app, args[:-1] + ["3"])
@@ -489,6 +625,7 @@ def test_label_command_end_to_end(network, tmp_path):
 
 
 # ---- the real shared data -------------------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_real_hh_rlhf_and_self_instruct(network, tmp_path, data_dir):

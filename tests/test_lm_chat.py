@@ -27,8 +27,12 @@ def network(tiny_encoder_dir):
     from maiga.network.encoder import load_sentence_encoder
 
     torch.manual_seed(0)
-    return EmotionalNetwork(load_sentence_encoder(tiny_encoder_dir), SCHEMA,
-                            encoder_ref=str(tiny_encoder_dir), hidden=16)
+    return EmotionalNetwork(
+        load_sentence_encoder(tiny_encoder_dir),
+        SCHEMA,
+        encoder_ref=str(tiny_encoder_dir),
+        hidden=16,
+    )
 
 
 def _conditioned_lm(folder):
@@ -44,7 +48,9 @@ def _scripted(monkeypatch, lm, text):
     """Make generation emit ``text`` and then the end-of-turn token, whatever the logits say."""
     import maiga.lm.generate as generate
 
-    script = lm.tokenizer(text, add_special_tokens=False)["input_ids"] + [lm.tokenizer.eos_token_id]
+    script = lm.tokenizer(text, add_special_tokens=False)["input_ids"] + [
+        lm.tokenizer.eos_token_id
+    ]
     monkeypatch.setattr(generate, "_next_token", lambda logits, settings, gen: script.pop(0))
 
 
@@ -103,7 +109,15 @@ def test_trace_covers_prompt_and_response_thoughts(tiny_lm_dirs, network, monkey
 def test_user_cannot_pass_emotions(tiny_lm_dirs, network):
     chat = EmotionalChat(tiny_lm(tiny_lm_dirs["llama"]), network)
     with pytest.raises(DataError, match="never taken from input"):
-        chat.respond([{"role": "user", "content": "Hi.", "thoughts": [{"start": 0, "end": 3, "values": [1] * 8}]}])
+        chat.respond(
+            [
+                {
+                    "role": "user",
+                    "content": "Hi.",
+                    "thoughts": [{"start": 0, "end": 3, "values": [1] * 8}],
+                }
+            ]
+        )
     with pytest.raises(DataError, match="is empty"):
         chat.respond([{"role": "user", "content": "   "}])
     with pytest.raises(DataError, match="end with a user message"):
@@ -114,7 +128,9 @@ def test_network_with_another_schema_is_refused(tiny_lm_dirs, tiny_encoder_dir):
     from maiga.network.encoder import load_sentence_encoder
     from maiga.schema import load_schema
 
-    other = EmotionalNetwork(load_sentence_encoder(tiny_encoder_dir), load_schema("essay8-va"), hidden=8)
+    other = EmotionalNetwork(
+        load_sentence_encoder(tiny_encoder_dir), load_schema("essay8-va"), hidden=8
+    )
     with pytest.raises(ConfigError, match="does not match"):
         EmotionalChat(tiny_lm(tiny_lm_dirs["llama"]), other)
 
@@ -129,7 +145,9 @@ def test_prompt_longer_than_the_context_window_is_a_clear_error(tiny_lm_dirs, ne
 def test_research_fixed_emotions_are_checked_and_announced(tiny_lm_dirs, network, caplog):
     from maiga.lm.research import respond_with_fixed_emotions
 
-    chat = EmotionalChat(tiny_lm(tiny_lm_dirs["llama"]), network, GenerationSettings(max_new_tokens=3))
+    chat = EmotionalChat(
+        tiny_lm(tiny_lm_dirs["llama"]), network, GenerationSettings(max_new_tokens=3)
+    )
     with pytest.raises(DataError, match="must be 8 finite numbers"):
         respond_with_fixed_emotions(chat, PROMPT, [0.5, 0.5])
     with pytest.raises(DataError, match=r"happiness=2 is outside \[0, 1\]"):
@@ -143,9 +161,20 @@ def test_chat_cli_answers_one_prompt_as_json(tiny_lm_dirs, network, tmp_path):
     lm = tiny_lm(tiny_lm_dirs["qwen2"])
     save_network(network, tmp_path / "net")
     save_emotional_lm(lm, tmp_path / "lm", extra={"emotional_network": str(tmp_path / "net")})
-    result = CliRunner().invoke(app, ["-q", "chat", "--model", str(tmp_path / "lm"),
-                                      "--prompt", "Hello there. How are you?", "--json",
-                                      "--max-new-tokens", "4"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "-q",
+            "chat",
+            "--model",
+            str(tmp_path / "lm"),
+            "--prompt",
+            "Hello there. How are you?",
+            "--json",
+            "--max-new-tokens",
+            "4",
+        ],
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
     assert payload["trace"][0]["role"] == "user" and payload["new_tokens"] <= 4
@@ -159,7 +188,9 @@ def test_chat_cli_on_a_folder_that_is_not_a_model(tmp_path):
 LONG_SENTENCE = " ".join(["the cat sat on the mat and"] * 8) + " it was happy."
 
 
-def test_generation_matches_training_for_sentences_cut_into_windows(tiny_lm_dirs, network, monkeypatch):
+def test_generation_matches_training_for_sentences_cut_into_windows(
+    tiny_lm_dirs, network, monkeypatch
+):
     # over 48 words a sentence becomes overlapping windows; a window is complete only once the
     # text has passed it, at generation and (by the same rule) at training time
     lm = _conditioned_lm(tiny_lm_dirs["llama"])
@@ -170,13 +201,19 @@ def test_generation_matches_training_for_sentences_cut_into_windows(tiny_lm_dirs
     response = chat.respond(PROMPT)
     assert response.text == reply
     full = chat.label(PROMPT + [{"role": "assistant", "content": reply}])
-    assert any(t["end"] - t["start"] < len(LONG_SENTENCE) for t in full[1]["thoughts"][1:3])  # windows
-    encoded = encode_conversation(lm.tokenizer, full, len(SCHEMA.names), segmenter=network.segmenter)
+    assert any(
+        t["end"] - t["start"] < len(LONG_SENTENCE) for t in full[1]["thoughts"][1:3]
+    )  # windows
+    encoded = encode_conversation(
+        lm.tokenizer, full, len(SCHEMA.names), segmenter=network.segmenter
+    )
     generated = torch.cat([step[0] for step in fed], dim=0).numpy()
     np.testing.assert_allclose(generated, encoded.emotions[: len(generated)], rtol=0, atol=1e-6)
 
 
-def test_a_reply_that_starts_with_whitespace_does_not_stop_generation(tiny_lm_dirs, network, monkeypatch):
+def test_a_reply_that_starts_with_whitespace_does_not_stop_generation(
+    tiny_lm_dirs, network, monkeypatch
+):
     lm = _conditioned_lm(tiny_lm_dirs["llama"])
     _scripted(monkeypatch, lm, "\n Hi. Bye.")
     response = EmotionalChat(lm, network).respond(PROMPT)

@@ -41,8 +41,10 @@ def test_emotions_reach_every_norm_of_every_block(tiny_lm_dirs, family):
     assert lm.conditioner.attached == 2 * base.config.num_hidden_layers == len(norms)
 
     seen = {}
-    handles = [n.register_forward_hook(lambda m, a, o, i=i: seen.__setitem__(i, o.detach().clone()))
-               for i, n in enumerate(norms)]
+    handles = [
+        n.register_forward_hook(lambda m, a, o, i=i: seen.__setitem__(i, o.detach().clone()))
+        for i, n in enumerate(norms)
+    ]
     with torch.no_grad():
         lm(ids, emotions=emotions)
         first = dict(seen)
@@ -80,7 +82,9 @@ def test_response_tokens_never_see_emotions_of_their_own_or_later_thoughts(tiny_
     allowed = [t["values"] for t in user_thoughts] + [t["values"] for t in reply[:-1]]
     allowed = np.array(allowed, dtype=np.float32)
     for row in response_rows:
-        assert np.isclose(row, allowed).all(axis=1).any(), "a response token saw a thought not yet complete"
+        assert np.isclose(row, allowed).all(axis=1).any(), (
+            "a response token saw a thought not yet complete"
+        )
     # the last reply thought is never visible to the response: nothing comes after it
     assert not np.isclose(response_rows, np.float32(reply[-1]["values"])).all(axis=1).any()
 
@@ -166,9 +170,16 @@ def test_model_family_without_hooks_is_a_clear_error(tmp_path):
     from transformers import BertConfig, BertLMHeadModel
 
     folder = tmp_path / "bert"
-    BertLMHeadModel(BertConfig(vocab_size=100, hidden_size=16, num_hidden_layers=1,
-                               num_attention_heads=2, intermediate_size=32, is_decoder=True)
-                    ).save_pretrained(folder)
+    BertLMHeadModel(
+        BertConfig(
+            vocab_size=100,
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=32,
+            is_decoder=True,
+        )
+    ).save_pretrained(folder)
     from maiga.lm.model import EmotionalLMSpec, build_emotional_lm
 
     with pytest.raises(UnsupportedModelError, match="'bert'.*Supported families"):
@@ -193,7 +204,8 @@ def test_content_that_also_occurs_in_the_template_is_placed_in_its_message(tiny_
     lm = tiny_lm(tiny_lm_dirs["llama"])
     lm.tokenizer.chat_template = (  # like SmolLM2's: a default system prompt when none is given
         "{% if messages[0]['role'] != 'system' %}<|im_start|>system\nYou are a helpful AI "
-        "assistant<|im_end|>\n{% endif %}" + lm.tokenizer.chat_template)
+        "assistant<|im_end|>\n{% endif %}" + lm.tokenizer.chat_template
+    )
     conversation = labelled([("user", "You"), ("assistant", "a helpful AI assistant")])
     encoded = encode_conversation(lm.tokenizer, conversation, len(SCHEMA.names))
     masked = [i for i, keep in zip(encoded.input_ids, encoded.loss_mask) if keep]
@@ -203,7 +215,8 @@ def test_content_that_also_occurs_in_the_template_is_placed_in_its_message(tiny_
 def test_a_template_that_rewrites_content_is_a_clear_error(tiny_lm_dirs):
     lm = tiny_lm(tiny_lm_dirs["llama"])
     lm.tokenizer.chat_template = lm.tokenizer.chat_template.replace(
-        "message['content']", "message['content'] | upper")
+        "message['content']", "message['content'] | upper"
+    )
     with pytest.raises(DataError, match="does not appear verbatim"):
         encode_conversation(lm.tokenizer, CONVERSATION, len(SCHEMA.names))
 

@@ -39,8 +39,14 @@ def test_batches_cover_each_epoch_once_and_are_reproducible():
 def test_inseparability_training_makes_wrong_emotions_hurt(tiny_lm_dirs):
     lm = tiny_lm(tiny_lm_dirs["llama"])
     examples = _examples(lm)
-    config = SftTrainConfig(steps=60, batch_size=4, learning_rate=3e-3, emotion_learning_rate=1e-2,
-                            corrupt_fraction=0.5, warmup_steps=2)
+    config = SftTrainConfig(
+        steps=60,
+        batch_size=4,
+        learning_rate=3e-3,
+        emotion_learning_rate=1e-2,
+        corrupt_fraction=0.5,
+        warmup_steps=2,
+    )
     record = train_lm(lm, examples, config, progress=False)
     assert record.steps == 60 and record.tokens > 0
     table = ablation_table(lm, None, examples)
@@ -56,7 +62,9 @@ def test_plain_baseline_trains_the_same_adapters_without_emotions(tiny_lm_dirs):
     plain = tiny_lm(tiny_lm_dirs["llama"], conditioned=False)
     examples = _examples(plain)
     before = ablation_table(plain, None, examples)["true"]
-    record = train_lm(plain, examples, SftTrainConfig(steps=10, learning_rate=3e-3), progress=False)
+    record = train_lm(
+        plain, examples, SftTrainConfig(steps=10, learning_rate=3e-3), progress=False
+    )
     after = ablation_table(plain, None, examples)["true"]
     assert after < before and all(c is None for c in record.corrupt_nll)
 
@@ -80,7 +88,9 @@ def test_interrupted_training_resumes_to_the_same_weights(tiny_lm_dirs, tmp_path
 
     monkeypatch.setattr(trainer, "_step_loss", crash_after_five)
     with pytest.raises(KeyboardInterrupt):
-        train_lm(interrupted, _examples(interrupted), config, checkpoint_dir=tmp_path, progress=False)
+        train_lm(
+            interrupted, _examples(interrupted), config, checkpoint_dir=tmp_path, progress=False
+        )
     monkeypatch.setattr(trainer, "_step_loss", real_step)
     resumed = tiny_lm(tiny_lm_dirs["llama"])
     record = train_lm(resumed, _examples(resumed), config, checkpoint_dir=tmp_path, progress=False)

@@ -12,20 +12,28 @@ from maiga.cli.common import console, err_console, friendly_errors
 
 @friendly_errors
 def chat_command(
-    model: Path = typer.Option(..., help="Emotional LM folder (from maiga sft or maiga run: RUN/lm/emotional)."),
+    model: Path = typer.Option(
+        ..., help="Emotional LM folder (from maiga sft or maiga run: RUN/lm/emotional)."
+    ),
     network: Path = typer.Option(
-        None, help="Emotional network folder; default: the one the LM was trained with."),
-    prompt: str = typer.Option(None, help="One message to answer; without it, an interactive session."),
+        None, help="Emotional network folder; default: the one the LM was trained with."
+    ),
+    prompt: str = typer.Option(
+        None, help="One message to answer; without it, an interactive session."
+    ),
     max_new_tokens: int = typer.Option(128, min=1),
     temperature: float = typer.Option(0.0, min=0.0, help="0 is greedy."),
     top_p: float = typer.Option(1.0, min=0.0, max=1.0),
     seed: int = typer.Option(0),
     no_rescore: bool = typer.Option(
-        False, "--no-rescore", help="Keep the prompt's emotions for the whole response (faster)."),
+        False, "--no-rescore", help="Keep the prompt's emotions for the whole response (faster)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the response and trace as JSON."),
     research_fixed_emotions: str = typer.Option(
-        None, help="RESEARCH ONLY: comma-separated values put on every token instead of the "
-        "computed emotions, for ablations. Never use in a product."),
+        None,
+        help="RESEARCH ONLY: comma-separated values put on every token instead of the "
+        "computed emotions, for ablations. Never use in a product.",
+    ),
 ) -> None:
     """Answer with the emotional LM; emotions come from the emotional network, thought by thought.
 
@@ -40,9 +48,15 @@ def chat_command(
     network_path = network or lm_config.get("emotional_network")
     if not network_path:
         raise ModelNotFoundError(
-            f"{model} does not say which emotional network it was trained with; pass --network.")
-    settings = GenerationSettings(max_new_tokens=max_new_tokens, temperature=temperature,
-                                  top_p=top_p, seed=seed, rescore=not no_rescore)
+            f"{model} does not say which emotional network it was trained with; pass --network."
+        )
+    settings = GenerationSettings(
+        max_new_tokens=max_new_tokens,
+        temperature=temperature,
+        top_p=top_p,
+        seed=seed,
+        rescore=not no_rescore,
+    )
     check_settings(settings)  # before minutes of model loading
     fixed = _parse_fixed(research_fixed_emotions)
     emotional_network = load_network(network_path)
@@ -71,8 +85,10 @@ def _session(chat, fixed, as_json: bool) -> None:
             response = _respond(chat, history, fixed)
         except ContextTooLongError:
             history = history[-1:]  # forget earlier turns and answer this one alone
-            err_console.print("[yellow]The conversation outgrew the context window; earlier turns "
-                              "were dropped.[/]")
+            err_console.print(
+                "[yellow]The conversation outgrew the context window; earlier turns "
+                "were dropped.[/]"
+            )
             try:
                 response = _respond(chat, history, fixed)
             except MaigaError as exc:
@@ -95,9 +111,12 @@ def _warn_if_network_changed(lm_config: dict, network) -> None:
 
     recorded = lm_config.get("emotional_network_identity")
     if recorded and recorded != json.loads(json.dumps(network_identity(network))):
-        err_console.print("[yellow]warning:[/] this emotional network is not the one the LM was "
-                          "trained with (different weights or settings); its emotions will differ "
-                          "from training.", highlight=False)
+        err_console.print(
+            "[yellow]warning:[/] this emotional network is not the one the LM was "
+            "trained with (different weights or settings); its emotions will differ "
+            "from training.",
+            highlight=False,
+        )
 
 
 def _ask() -> str | None:
@@ -131,24 +150,35 @@ def _parse_fixed(text: str | None) -> list[float] | None:
     try:
         return [float(v) for v in text.split(",")]
     except ValueError:
-        raise DataError(f"--research-fixed-emotions {text!r} must be comma-separated numbers.") from None
+        raise DataError(
+            f"--research-fixed-emotions {text!r} must be comma-separated numbers."
+        ) from None
 
 
 def _show(response, chat, as_json: bool) -> None:
     if as_json:
-        console.print_json(json.dumps({
-            "response": response.text, "stopped": response.stopped, "new_tokens": response.new_tokens,
-            "seconds": round(response.seconds, 3), "meta": response.meta,
-            "trace": [t.__dict__ for t in response.trace],
-        }))
+        console.print_json(
+            json.dumps(
+                {
+                    "response": response.text,
+                    "stopped": response.stopped,
+                    "new_tokens": response.new_tokens,
+                    "seconds": round(response.seconds, 3),
+                    "meta": response.meta,
+                    "trace": [t.__dict__ for t in response.trace],
+                }
+            )
+        )
         return
     console.print(f"[bold]assistant>[/] {response.text}", highlight=False)
     if response.stopped == "length":
         console.print("(cut off at --max-new-tokens)", style="dim")
     if "research_fixed_emotions" in response.meta:
-        console.print("RESEARCH MODE: the model received the fixed emotions "
-                      f"{response.meta['research_fixed_emotions']} on every token; the trace "
-                      "below shows what the emotional network computes, not what was fed.")
+        console.print(
+            "RESEARCH MODE: the model received the fixed emotions "
+            f"{response.meta['research_fixed_emotions']} on every token; the trace "
+            "below shows what the emotional network computes, not what was fed."
+        )
     _trace_table(response.trace, chat.lm.schema)
 
 

@@ -32,7 +32,8 @@ def load_lm_config(config: Path | None):
         ignored = sorted(set(raw) - {"lm"})
         if ignored:
             logging.getLogger(__name__).warning(
-                "maiga sft reads only the 'lm' section of %s; ignoring %s.", config, ignored)
+                "maiga sft reads only the 'lm' section of %s; ignoring %s.", config, ignored
+            )
         raw = raw["lm"]
     from maiga.pipeline.config import _deep_merge
     from maiga.sft.config import LmStageConfig
@@ -41,19 +42,27 @@ def load_lm_config(config: Path | None):
     try:
         return LmStageConfig.model_validate(_deep_merge(base, raw))
     except ValidationError as exc:
-        problems = "\n".join(f"  - {'.'.join(map(str, e['loc']))}: {e['msg']} (got {e.get('input')!r})"
-                             for e in exc.errors())
-        raise ConfigError(f"SFT config {config} has {exc.error_count()} problem(s):\n{problems}\n"
-                          "The lm section of maiga/configs/quick.yaml shows every key.") from None
+        problems = "\n".join(
+            f"  - {'.'.join(map(str, e['loc']))}: {e['msg']} (got {e.get('input')!r})"
+            for e in exc.errors()
+        )
+        raise ConfigError(
+            f"SFT config {config} has {exc.error_count()} problem(s):\n{problems}\n"
+            "The lm section of maiga/configs/quick.yaml shows every key."
+        ) from None
 
 
 @friendly_errors
 def sft_command(
-    network: Path = typer.Option(..., help="Emotional network folder (from maiga run or emotions train)."),
+    network: Path = typer.Option(
+        ..., help="Emotional network folder (from maiga run or emotions train)."
+    ),
     out: Path = typer.Option(..., help="Output folder; an existing one is resumed."),
     config: Path = typer.Option(None, help="YAML with lm settings laid over the quick profile's."),
     data: Path = typer.Option(
-        None, help="An already labelled dataset (maiga label output) instead of the built-in mixture."),
+        None,
+        help="An already labelled dataset (maiga label output) instead of the built-in mixture.",
+    ),
     seed: int = typer.Option(0, help="Seed for adapters, batches and corruptions."),
 ) -> None:
     """Build the mixture, label it, train the emotional LM and the plain LoRA twin, compare them.
@@ -70,15 +79,30 @@ def sft_command(
     lm_config = load_lm_config(config)
     out = check_output_folder(out)
     emotional_network = load_network(network)
-    results = run_lm_stages(lm_config, emotional_network, network, out, out / "work", seed,
-                            progress_enabled(), labelled=data)
+    results = run_lm_stages(
+        lm_config,
+        emotional_network,
+        network,
+        out,
+        out / "work",
+        seed,
+        progress_enabled(),
+        labelled=data,
+    )
     from accelerate import PartialState
 
     if not PartialState().is_main_process:
         return  # under accelerate launch, one process reports
     write_json_atomic(out / "metrics.json", results.metrics)
-    for key in ("lm.nll.true", "lm.nll.plain_lora", "lm.ratio.true_vs_plain", "lm.ratio.zeroed",
-                "lm.ratio.shuffled", "lm.ratio.disconnected", "lm.train.throughput_ratio"):
+    for key in (
+        "lm.nll.true",
+        "lm.nll.plain_lora",
+        "lm.ratio.true_vs_plain",
+        "lm.ratio.zeroed",
+        "lm.ratio.shuffled",
+        "lm.ratio.disconnected",
+        "lm.train.throughput_ratio",
+    ):
         if key in results.metrics:
             console.print(f"{key}: {results.metrics[key]:.3f}")
     console.print(f"Emotional LM: {out / 'emotional'}  Metrics: {out / 'metrics.json'}")

@@ -7,6 +7,14 @@ from maiga.label.reader import read_labelled
 from maiga.label.sources import open_rows
 
 __all__ = [
-    "FORMATS", "LabelSummary", "ThoughtCache", "conversations_of", "detect_format",
-    "label_conversations", "label_file", "open_rows", "parse_hh_transcript", "read_labelled",
+    "FORMATS",
+    "LabelSummary",
+    "ThoughtCache",
+    "conversations_of",
+    "detect_format",
+    "label_conversations",
+    "label_file",
+    "open_rows",
+    "parse_hh_transcript",
+    "read_labelled",
 ]

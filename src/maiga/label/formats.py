@@ -38,8 +38,17 @@ from maiga.errors import DataError
 from maiga.label.sources import RowSource, UnreadableRow, open_rows
 
 __all__ = [
-    "FORMATS", "MESSAGES", "REJECTED", "SkipRow", "conversations_of", "detect_format",
-    "jsonable", "open_rows", "parse_hh_transcript", "RowSource", "UnreadableRow",
+    "FORMATS",
+    "MESSAGES",
+    "REJECTED",
+    "SkipRow",
+    "conversations_of",
+    "detect_format",
+    "jsonable",
+    "open_rows",
+    "parse_hh_transcript",
+    "RowSource",
+    "UnreadableRow",
 ]
 
 FORMATS = ("chat", "instruction", "prompt_response", "hh")
@@ -63,14 +72,16 @@ def expected_columns(messages_column: str = MESSAGES) -> dict[str, str]:
     return {
         "chat": f"'{messages_column}' (a list of {{role, content}} messages)",
         "instruction": "'instruction' and 'output' (optional 'input'), or 'instruction' and "
-                       "'instances' (self-instruct)",
+        "'instances' (self-instruct)",
         "prompt_response": "'prompt' and 'response' (or 'completion')",
         "hh": "'chosen' (optional 'rejected'): Human:/Assistant: transcripts",
     }
 
 
 def detect_format(
-    columns: Iterable[str], format: str | None = None, messages_column: str = MESSAGES,
+    columns: Iterable[str],
+    format: str | None = None,
+    messages_column: str = MESSAGES,
     where: str = "The dataset",
 ) -> str:
     """The row format of a dataset with ``columns``: ``format`` if given (checked), else detected.
@@ -82,14 +93,17 @@ def detect_format(
     expected = expected_columns(messages_column)
     if format is not None:
         if format not in FORMATS:
-            raise DataError(f"Format {format!r} is unknown; choose one of {list(FORMATS)} "
-                            "(or leave --format out to detect it from the columns).")
+            raise DataError(
+                f"Format {format!r} is unknown; choose one of {list(FORMATS)} "
+                "(or leave --format out to detect it from the columns)."
+            )
         if not _fits(format, set(columns), messages_column):
             raise DataError(
                 f"{where} was to be read as format {format!r}, which needs "
                 f"{expected[format]}, but its columns are {columns}. Pick the --format that "
                 "matches the data (or leave it out to detect it), or name the column that "
-                "holds the messages with --messages-column.")
+                "holds the messages with --messages-column."
+            )
         return format
     for candidate in ("chat", "hh", "instruction", "prompt_response"):
         if _fits(candidate, set(columns), messages_column):
@@ -99,7 +113,8 @@ def detect_format(
         f"{where} has columns {columns}, which match none of the formats maiga label reads "
         f"({wanted}). If the messages are in a column with another name, pass "
         "--messages-column NAME; if the columns are there under another format, pass "
-        f"--format (one of {', '.join(FORMATS)}).")
+        f"--format (one of {', '.join(FORMATS)})."
+    )
 
 
 def _fits(format: str, columns: set[str], messages_column: str) -> bool:
@@ -126,8 +141,12 @@ def conversations_of(
         return {MESSAGES: _instruction(row)}
     if format == "prompt_response":
         response = row.get("response") if "response" in row else row.get("completion")
-        return {MESSAGES: [{"role": "user", "content": _content(row.get("prompt"))},
-                           {"role": "assistant", "content": _content(response)}]}
+        return {
+            MESSAGES: [
+                {"role": "user", "content": _content(row.get("prompt"))},
+                {"role": "assistant", "content": _content(response)},
+            ]
+        }
     if format == "hh":
         out = {MESSAGES: _dialogue(row.get("chosen"))}
         if "rejected" in row:
@@ -202,8 +221,10 @@ def _instruction(row: dict) -> list[dict]:
     if not isinstance(extra, str):
         raise SkipRow("non-string content")
     user = f"{instruction}\n\n{extra}" if extra.strip() else instruction
-    return [{"role": "user", "content": user},
-            {"role": "assistant", "content": _content(source.get("output"))}]
+    return [
+        {"role": "user", "content": user},
+        {"role": "assistant", "content": _content(source.get("output"))},
+    ]
 
 
 def _content(value: Any) -> str:

@@ -36,16 +36,33 @@ from maiga.io import check_output_folder, write_atomic, write_json_atomic, write
 from maiga.label.cache import ThoughtCache
 from maiga.label.fingerprint import heads_digest, input_fingerprint, network_identity
 from maiga.label.formats import (
-    MESSAGES, REJECTED, SkipRow, UnreadableRow, conversations_of, detect_format, jsonable,
+    MESSAGES,
+    REJECTED,
+    SkipRow,
+    UnreadableRow,
+    conversations_of,
+    detect_format,
+    jsonable,
     open_rows,
 )
 from maiga.label.reader import (
-    MANIFEST, OUTPUT, PARTS, STATE_FILE, read_labelled,
+    MANIFEST,
+    OUTPUT,
+    PARTS,
+    STATE_FILE,
+    read_labelled,
 )
 from maiga.network.model import EmotionalNetwork
 from maiga.thoughts import split_thoughts
 
-__all__ = ["LabelJobMismatchError", "LabelSummary", "ThoughtCache", "label_conversations", "label_file", "read_labelled"]
+__all__ = [
+    "LabelJobMismatchError",
+    "LabelSummary",
+    "ThoughtCache",
+    "label_conversations",
+    "label_file",
+    "read_labelled",
+]
 
 LABEL_FORMAT = "maiga.labelled_dataset"
 # Raise when the rows or thoughts written change meaning; old parts are then not reused.
@@ -99,14 +116,21 @@ class LabelSummary:
         return {k: v for k, v in asdict(self).items() if k != "output"}
 
     def add_chunk(self, stats: dict[str, Any]) -> None:
-        for key in ("rows_read", "rows_labelled", "messages", "thoughts", "thoughts_scored",
-                    "thoughts_from_cache"):
+        for key in (
+            "rows_read",
+            "rows_labelled",
+            "messages",
+            "thoughts",
+            "thoughts_scored",
+            "thoughts_from_cache",
+        ):
             setattr(self, key, getattr(self, key) + int(stats[key]))
         for reason, n in stats["rows_skipped"].items():
             self.rows_skipped[reason] = self.rows_skipped.get(reason, 0) + int(n)
 
 
 # ---- conversations in memory ----------------------------------------------------------------
+
 
 def label_conversations(
     conversations: Sequence[Sequence[dict]],
@@ -123,16 +147,22 @@ def label_conversations(
     the same cache to several calls to carry that across them.
     """
     if isinstance(conversations, (str, dict)):
-        raise DataError(f"label_conversations takes a list of conversations, got one "
-                        f"{type(conversations).__name__}; wrap a single conversation in a list.")
+        raise DataError(
+            f"label_conversations takes a list of conversations, got one "
+            f"{type(conversations).__name__}; wrap a single conversation in a list."
+        )
     if cache is not None and not isinstance(cache, ThoughtCache):
-        raise TypeError(f"cache is a {type(cache).__name__}; pass a maiga.label.ThoughtCache "
-                        "(or None for a fresh one).")
+        raise TypeError(
+            f"cache is a {type(cache).__name__}; pass a maiga.label.ThoughtCache "
+            "(or None for a fresh one)."
+        )
     cache = ThoughtCache() if cache is None else cache
     split = [_split_conversation(c, i, network) for i, c in enumerate(conversations)]
 
-    keys = [[[cache.key(t.text) for t in thoughts] for thoughts in per_message]
-            for per_message in split]
+    keys = [
+        [[cache.key(t.text) for t in thoughts] for thoughts in per_message]
+        for per_message in split
+    ]
     unseen: dict[str, str] = {}
     total = 0
     for per_message, per_message_keys in zip(split, keys):
@@ -145,9 +175,11 @@ def label_conversations(
         values = network.predict(list(unseen.values()), batch_size=batch_size)
         if not np.isfinite(values).all():
             bad = list(unseen.values())[int(np.argwhere(~np.isfinite(values))[0][0])]
-            raise MaigaError(f"The emotional network gave NaN or infinite values for the "
-                             f"thought {bad[:80]!r}; its weights are broken. Retrain it, or "
-                             "label with another network.")
+            raise MaigaError(
+                f"The emotional network gave NaN or infinite values for the "
+                f"thought {bad[:80]!r}; its weights are broken. Retrain it, or "
+                "label with another network."
+            )
         for key, row in zip(unseen, values):
             # Six decimals, as network.score reports them: more digits are float noise that
             # depends on which texts share an encoder batch.
@@ -157,28 +189,39 @@ def label_conversations(
 
     labelled = []
     for conversation, per_message, per_message_keys in zip(conversations, split, keys):
-        labelled.append([
-            {**message, "thoughts": [
-                {"start": t.start, "end": t.end, "values": list(cache[key])}
-                for t, key in zip(thoughts, thought_keys)]}
-            for message, thoughts, thought_keys in zip(conversation, per_message,
-                                                       per_message_keys)
-        ])
+        labelled.append(
+            [
+                {
+                    **message,
+                    "thoughts": [
+                        {"start": t.start, "end": t.end, "values": list(cache[key])}
+                        for t, key in zip(thoughts, thought_keys)
+                    ],
+                }
+                for message, thoughts, thought_keys in zip(
+                    conversation, per_message, per_message_keys
+                )
+            ]
+        )
     return labelled
 
 
 def _split_conversation(conversation: Any, index: int, network: EmotionalNetwork) -> list:
     where = f"conversation #{index + 1}"
     if not isinstance(conversation, (list, tuple)):
-        raise DataError(f"{where} is a {type(conversation).__name__}, not a list of messages. "
-                        "Pass a list of conversations, each a list of {role, content} dicts.")
+        raise DataError(
+            f"{where} is a {type(conversation).__name__}, not a list of messages. "
+            "Pass a list of conversations, each a list of {role, content} dicts."
+        )
     out = []
     for m, message in enumerate(conversation, start=1):
         content = message.get("content") if isinstance(message, dict) else None
         if not isinstance(content, str):
-            raise DataError(f"{where} message #{m} has no text 'content' (got "
-                            f"{type(content).__name__}). Every message must be a "
-                            "{role, content} dict whose content is a string.")
+            raise DataError(
+                f"{where} message #{m} has no text 'content' (got "
+                f"{type(content).__name__}). Every message must be a "
+                "{role, content} dict whose content is a string."
+            )
         try:
             out.append(split_thoughts(content, network.segmenter))
         except MaigaError as exc:
@@ -187,6 +230,7 @@ def _split_conversation(conversation: Any, index: int, network: EmotionalNetwork
 
 
 # ---- a whole dataset file ---------------------------------------------------------------------
+
 
 def label_file(
     input: str | Path,
@@ -224,8 +268,9 @@ def label_file(
         _check_count("limit", limit)
     out = check_output_folder(Path(out_folder))
     source = open_rows(input)
-    row_format = detect_format(source.columns, format, messages_column,
-                               where=f"Input {str(source.path)!r}")
+    row_format = detect_format(
+        source.columns, format, messages_column, where=f"Input {str(source.path)!r}"
+    )
     n_rows = source.n_rows if limit is None else min(limit, source.n_rows)
     if n_rows == 0:
         raise DataError(f"Input {str(source.path)!r} has no rows; there is nothing to label.")
@@ -254,8 +299,9 @@ def label_file(
     kept = _finished_parts(out / PARTS, n_chunks, chunk_rows, n_rows, cache)
     summary = LabelSummary(chunks=n_chunks, chunks_resumed=len(kept))
     if kept:
-        logger.info("Resuming: %d of %d chunks were labelled by an earlier run.", len(kept),
-                    n_chunks)
+        logger.info(
+            "Resuming: %d of %d chunks were labelled by an earlier run.", len(kept), n_chunks
+        )
     chunk_stats = dict(kept)
     with _progress_bar(progress) as bar:
         task = bar.add_task("labelling rows", total=n_rows)
@@ -268,8 +314,16 @@ def label_file(
             if index in kept:  # finished earlier, after a chunk that was not
                 continue
             chunk_stats[index] = _label_chunk(
-                batch, index, index * chunk_rows, row_format, messages_column, network, cache,
-                batch_size, out / PARTS)
+                batch,
+                index,
+                index * chunk_rows,
+                row_format,
+                messages_column,
+                network,
+                cache,
+                batch_size,
+                out / PARTS,
+            )
             summary.scored_this_run += chunk_stats[index]["thoughts_scored"]
             bar.advance(task, count)
     for index in range(n_chunks):
@@ -277,12 +331,25 @@ def label_file(
 
     summary.output = out / OUTPUT
     write_atomic(summary.output, lambda tmp: _concatenate(out / PARTS, n_chunks, tmp))
-    write_json_atomic(out / MANIFEST, _manifest(summary, source, row_format, messages_column,
-                                                chunk_rows, limit, network, network_path, job))
+    write_json_atomic(
+        out / MANIFEST,
+        _manifest(
+            summary,
+            source,
+            row_format,
+            messages_column,
+            chunk_rows,
+            limit,
+            network,
+            network_path,
+            job,
+        ),
+    )
     shutil.rmtree(out / PARTS, ignore_errors=True)
     if summary.rows_labelled == 0:
-        logger.warning("No row of %s could be labelled; skipped: %s", source.path,
-                       summary.rows_skipped)
+        logger.warning(
+            "No row of %s could be labelled; skipped: %s", source.path, summary.rows_skipped
+        )
     return summary
 
 
@@ -307,16 +374,23 @@ def _start_job(out: Path, job: dict, overwrite: bool) -> LabelSummary | None:
         raise LabelJobMismatchError(
             f"--out {str(out)!r} holds a labelling job made with other settings (changed: "
             f"{'; '.join(changed)}), so its finished parts cannot be reused for this one. "
-            "Pick a new --out, or pass --overwrite to delete that output and start again.")
+            "Pick a new --out, or pass --overwrite to delete that output and start again."
+        )
     elif previous is None and any(p.exists() for p in ours):
         raise LabelJobMismatchError(
             f"--out {str(out)!r} holds labelling output but no {STATE_FILE}, so it is not known "
             "how it was made. Pick a new --out, or pass --overwrite to delete it and start "
-            "again.")
+            "again."
+        )
     elif (out / OUTPUT).is_file() and (out / MANIFEST).is_file():
         manifest = _read_json(out / MANIFEST)
-        summary = LabelSummary(**{k: v for k, v in manifest.get("counts", {}).items()
-                                  if k in LabelSummary.__dataclass_fields__})
+        summary = LabelSummary(
+            **{
+                k: v
+                for k, v in manifest.get("counts", {}).items()
+                if k in LabelSummary.__dataclass_fields__
+            }
+        )
         summary.scored_this_run, summary.chunks_resumed = 0, summary.chunks
         summary.output = out / OUTPUT
         logger.info("%s is already labelled with these settings; nothing to do.", out)
@@ -389,13 +463,20 @@ def _part_thoughts(path: Path) -> list[tuple[str, list[float]]]:
             for message in row.get(key, []):
                 content = message["content"]
                 for thought in message["thoughts"]:
-                    found.append((content[thought["start"]:thought["end"]], thought["values"]))
+                    found.append((content[thought["start"] : thought["end"]], thought["values"]))
     return found
 
 
 def _label_chunk(
-    batch: list, index: int, first_row: int, row_format: str, messages_column: str,
-    network: EmotionalNetwork, cache: ThoughtCache, batch_size: int, parts: Path,
+    batch: list,
+    index: int,
+    first_row: int,
+    row_format: str,
+    messages_column: str,
+    network: EmotionalNetwork,
+    cache: ThoughtCache,
+    batch_size: int,
+    parts: Path,
 ) -> dict[str, Any]:
     """Label one chunk of rows and write its part (counts first, then rows); return the counts."""
     skipped: dict[str, int] = {}
@@ -455,8 +536,15 @@ def _concatenate(parts: Path, n_chunks: int, target: Path) -> None:
 
 
 def _manifest(
-    summary: LabelSummary, source, row_format: str, messages_column: str, chunk_rows: int,
-    limit: int | None, network: EmotionalNetwork, network_path: str | None, job: dict,
+    summary: LabelSummary,
+    source,
+    row_format: str,
+    messages_column: str,
+    chunk_rows: int,
+    limit: int | None,
+    network: EmotionalNetwork,
+    network_path: str | None,
+    job: dict,
 ) -> dict[str, Any]:
     schema = network.schema
     return {
@@ -481,7 +569,7 @@ def _manifest(
             "heads_sha256": heads_digest(network),
         },
         "thoughts": "each message has thoughts [{start, end, values}]: content[start:end] is "
-                    "the thought, values follow schema_names",
+        "the thought, values follow schema_names",
         "fingerprint": job,
     }
 
@@ -489,12 +577,20 @@ def _manifest(
 def _progress_bar(enabled: bool):
     from rich.console import Console
     from rich.progress import (
-        BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
         TimeRemainingColumn,
     )
 
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), TimeRemainingColumn(),
-        console=Console(stderr=True), disable=not enabled,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=not enabled,
     )

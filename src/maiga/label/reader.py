@@ -18,8 +18,10 @@ OUTPUT = "labelled.jsonl"
 MANIFEST = "manifest.json"
 STATE_FILE = "label_state.json"
 PARTS = "parts"
-_DAMAGED = ("Labelled files must be left as maiga label wrote them; label the dataset again "
-            "(maiga label ... --overwrite).")
+_DAMAGED = (
+    "Labelled files must be left as maiga label wrote them; label the dataset again "
+    "(maiga label ... --overwrite)."
+)
 
 
 def read_labelled(folder_or_file: str | Path) -> list[dict]:
@@ -36,15 +38,19 @@ def read_labelled(folder_or_file: str | Path) -> list[dict]:
             if (path / PARTS).is_dir() or (path / STATE_FILE).is_file():
                 raise DataError(
                     f"{str(path)!r}: labelling not finished, rerun maiga label with the same "
-                    f"arguments to resume ({OUTPUT} is written when every chunk is done).")
+                    f"arguments to resume ({OUTPUT} is written when every chunk is done)."
+                )
             raise DataError(
                 f"{str(path)!r} is not a labelled dataset: it has no {OUTPUT}. Pass the --out "
-                f"folder of 'maiga label' or the {OUTPUT} inside it.")
+                f"folder of 'maiga label' or the {OUTPUT} inside it."
+            )
     elif path.is_file():
         file = path
     else:
-        raise DataError(f"{str(path)!r} does not exist. Pass the --out folder of 'maiga label' "
-                        f"or the {OUTPUT} inside it.")
+        raise DataError(
+            f"{str(path)!r} does not exist. Pass the --out folder of 'maiga label' "
+            f"or the {OUTPUT} inside it."
+        )
     n_values = _schema_size(file.parent / MANIFEST)
     rows = []
     with open(file, encoding="utf-8") as handle:
@@ -92,15 +98,19 @@ def _check_message(message: Any, n_values: int | None, where: str) -> int | None
             raise DataError(f"{here} is not an object with start, end and values. {_DAMAGED}")
         start, end, values = thought.get("start"), thought.get("end"), thought.get("values")
         if not (_is_int(start) and _is_int(end) and 0 <= start < end <= length):
-            raise DataError(f"{here} has span [{start!r}, {end!r}), which does not lie inside "
-                            f"its message of {length} characters. {_DAMAGED}")
+            raise DataError(
+                f"{here} has span [{start!r}, {end!r}), which does not lie inside "
+                f"its message of {length} characters. {_DAMAGED}"
+            )
         if not isinstance(values, list) or not all(_is_number(v) for v in values):
             raise DataError(f"{here} has values {values!r}, not a list of numbers. {_DAMAGED}")
         if n_values is None:
             n_values = len(values)
         if len(values) != n_values:
-            raise DataError(f"{here} has {len(values)} values; the schema has {n_values} "
-                            f"dimensions. {_DAMAGED}")
+            raise DataError(
+                f"{here} has {len(values)} values; the schema has {n_values} "
+                f"dimensions. {_DAMAGED}"
+            )
     return n_values
 
 

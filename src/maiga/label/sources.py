@@ -22,8 +22,10 @@ from typing import Any
 from maiga.errors import DataError
 
 TEXT_SUFFIXES = {".jsonl": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv", ".tab": "tsv"}
-SUPPORTED = "a .jsonl, .json, .csv or .tsv file (optionally .gz), a .parquet file, or a folder " \
-            "saved with datasets' save_to_disk"
+SUPPORTED = (
+    "a .jsonl, .json, .csv or .tsv file (optionally .gz), a .parquet file, or a folder "
+    "saved with datasets' save_to_disk"
+)
 # Rows looked at to list a JSON-lines file's columns: keys that only appear later are rare and
 # are still carried into the output; only format detection relies on this list.
 COLUMN_SAMPLE_ROWS = 100
@@ -90,12 +92,15 @@ def file_kind(path: Path) -> str:
         suffixes = suffixes[:-1]
     kind = TEXT_SUFFIXES.get(suffixes[-1] if suffixes else "")
     if kind is None:
-        raise DataError(f"Input {str(path)!r} has suffix {''.join(path.suffixes)!r}, which maiga "
-                        f"label does not read. Pass {SUPPORTED}.")
+        raise DataError(
+            f"Input {str(path)!r} has suffix {''.join(path.suffixes)!r}, which maiga "
+            f"label does not read. Pass {SUPPORTED}."
+        )
     return kind
 
 
 # ---- JSON lines ---------------------------------------------------------------------------
+
 
 def _open_binary(path: Path):
     return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else open(path, "rb")
@@ -109,8 +114,10 @@ def _json_lines(path: Path) -> Iterator[tuple[int, bytes]]:
                 if line.strip():
                     yield number, line
     except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
-        raise DataError(f"File {path} could not be read ({type(exc).__name__}: {exc}). "
-                        "If it is gzip-compressed, check that the download is complete.") from None
+        raise DataError(
+            f"File {path} could not be read ({type(exc).__name__}: {exc}). "
+            "If it is gzip-compressed, check that the download is complete."
+        ) from None
 
 
 def _parse_json_line(line: bytes) -> dict | UnreadableRow:
@@ -142,7 +149,8 @@ def _open_jsonl(path: Path) -> RowSource:
                 raise DataError(
                     f"File {path} line {number} is not a JSON object ({record.reason}). A .jsonl "
                     "file holds one JSON object per line; a file holding one JSON list should "
-                    "be named .json.")
+                    "be named .json."
+                )
 
     def read_from(start: int) -> Iterator[dict | UnreadableRow]:
         for index, (number, line) in enumerate(_json_lines(path)):
@@ -165,19 +173,24 @@ def _read_text(path: Path) -> str:
         raise DataError(
             f"File {path} is not valid UTF-8: the byte at offset {exc.start} "
             f"(0x{data[exc.start]:02x}) cannot be decoded. Re-encode it as UTF-8 "
-            "(e.g. `iconv -f latin1 -t utf-8 in > out`) and try again.") from None
+            "(e.g. `iconv -f latin1 -t utf-8 in > out`) and try again."
+        ) from None
 
 
 def _open_json(path: Path) -> RowSource:
     try:
         records = json.loads(_read_text(path))
     except json.JSONDecodeError as exc:
-        raise DataError(f"File {path} is not valid JSON ({exc.msg} at line {exc.lineno}). A .json "
-                        "input holds one list of row objects; use .jsonl for one object per "
-                        "line.") from None
+        raise DataError(
+            f"File {path} is not valid JSON ({exc.msg} at line {exc.lineno}). A .json "
+            "input holds one list of row objects; use .jsonl for one object per "
+            "line."
+        ) from None
     if not isinstance(records, list):
-        raise DataError(f"File {path} holds a JSON {type(records).__name__}, not a list of rows. "
-                        "Save the rows as a JSON list of objects, or as JSON lines (.jsonl).")
+        raise DataError(
+            f"File {path} holds a JSON {type(records).__name__}, not a list of rows. "
+            "Save the rows as a JSON list of objects, or as JSON lines (.jsonl)."
+        )
     columns: dict[str, None] = {}
     for record in records[:COLUMN_SAMPLE_ROWS]:
         if isinstance(record, dict):
@@ -192,6 +205,7 @@ def _open_json(path: Path) -> RowSource:
 
 # ---- CSV / TSV ----------------------------------------------------------------------------
 
+
 def _open_delimited(path: Path, kind: str) -> RowSource:
     import pandas as pd
 
@@ -202,13 +216,24 @@ def _open_delimited(path: Path, kind: str) -> RowSource:
             warnings.simplefilter("error", pd.errors.ParserWarning)
             # Cells stay strings and empty cells stay "": a text that reads "NA" or "null" is
             # a text, not a missing value; an empty required cell is counted as a skip later.
-            frame = pd.read_csv(io.StringIO(text), sep="," if kind == "csv" else "\t", dtype=str,
-                                keep_default_na=False, index_col=False,
-                                quoting=csv.QUOTE_MINIMAL)
-    except (pd.errors.ParserError, pd.errors.ParserWarning, pd.errors.EmptyDataError,
-            ValueError) as exc:
-        raise DataError(f"File {path} could not be parsed as {kind.upper()}: {exc}. Expected a "
-                        "header row naming the columns, then one row per example.") from None
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep="," if kind == "csv" else "\t",
+                dtype=str,
+                keep_default_na=False,
+                index_col=False,
+                quoting=csv.QUOTE_MINIMAL,
+            )
+    except (
+        pd.errors.ParserError,
+        pd.errors.ParserWarning,
+        pd.errors.EmptyDataError,
+        ValueError,
+    ) as exc:
+        raise DataError(
+            f"File {path} could not be parsed as {kind.upper()}: {exc}. Expected a "
+            "header row naming the columns, then one row per example."
+        ) from None
     records = frame.to_dict("records")
 
     def read_from(start: int) -> Iterator[dict | UnreadableRow]:
@@ -219,6 +244,7 @@ def _open_delimited(path: Path, kind: str) -> RowSource:
 
 # ---- Parquet ------------------------------------------------------------------------------
 
+
 def _open_parquet(path: Path) -> RowSource:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -226,8 +252,10 @@ def _open_parquet(path: Path) -> RowSource:
     try:
         parquet = pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as exc:
-        raise DataError(f"File {path} could not be read as Parquet ({exc}). Check that it is a "
-                        "complete .parquet file.") from None
+        raise DataError(
+            f"File {path} could not be read as Parquet ({exc}). Check that it is a "
+            "complete .parquet file."
+        ) from None
     n_rows = parquet.metadata.num_rows
 
     def read_from(start: int) -> Iterator[dict | UnreadableRow]:
@@ -253,6 +281,7 @@ def _open_parquet(path: Path) -> RowSource:
 
 # ---- datasets.save_to_disk ----------------------------------------------------------------
 
+
 def _open_datasets_folder(path: Path) -> RowSource:
     is_dataset = (path / "state.json").is_file() and (path / "dataset_info.json").is_file()
     is_dict = (path / "dataset_dict.json").is_file()
@@ -260,13 +289,16 @@ def _open_datasets_folder(path: Path) -> RowSource:
         raise DataError(
             f"Input {str(path)!r} is a folder, but not one written by datasets' save_to_disk "
             "(it has no state.json and dataset_info.json, nor dataset_dict.json). "
-            f"Pass {SUPPORTED}.")
+            f"Pass {SUPPORTED}."
+        )
     try:
         import datasets
     except ImportError:
-        raise DataError(f"Input {str(path)!r} is a Hugging Face datasets folder, but the "
-                        "'datasets' package is not installed. Install it: pip install "
-                        "datasets") from None
+        raise DataError(
+            f"Input {str(path)!r} is a Hugging Face datasets folder, but the "
+            "'datasets' package is not installed. Install it: pip install "
+            "datasets"
+        ) from None
     loaded = _load_from_disk(datasets, path)
     if isinstance(loaded, datasets.DatasetDict):
         splits = list(loaded)
@@ -274,7 +306,8 @@ def _open_datasets_folder(path: Path) -> RowSource:
             raise DataError(
                 f"Input {str(path)!r} holds a DatasetDict with splits {splits}; maiga label "
                 f"labels one split at a time. Pass one split's folder, e.g. "
-                f"{str(path / splits[0])!r}.")
+                f"{str(path / splits[0])!r}."
+            )
         loaded = loaded[splits[0]]
     dataset = loaded
 
@@ -292,4 +325,5 @@ def _load_from_disk(datasets: Any, path: Path) -> Any:
         raise DataError(
             f"The datasets folder {str(path)!r} could not be loaded ({type(exc).__name__}: "
             f"{str(exc).splitlines()[0] if str(exc) else ''}). Save it again with "
-            "save_to_disk, or export it to .jsonl or .parquet.") from None
+            "save_to_disk, or export it to .jsonl or .parquet."
+        ) from None

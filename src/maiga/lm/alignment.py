@@ -59,7 +59,9 @@ def render(tokenizer, messages: list[dict], add_generation_prompt: bool) -> str:
         )
     plain = [{"role": m["role"], "content": m["content"]} for m in messages]
     try:
-        return tokenizer.apply_chat_template(plain, tokenize=False, add_generation_prompt=add_generation_prompt)
+        return tokenizer.apply_chat_template(
+            plain, tokenize=False, add_generation_prompt=add_generation_prompt
+        )
     except Exception as exc:  # jinja errors (unknown roles, alternation rules) are input errors
         raise DataError(
             f"The model's chat template refused the conversation (roles "
@@ -67,21 +69,26 @@ def render(tokenizer, messages: list[dict], add_generation_prompt: bool) -> str:
         ) from exc
 
 
-def content_offsets(tokenizer, messages: list[dict], add_generation_prompt: bool) -> tuple[str, list[int]]:
+def content_offsets(
+    tokenizer, messages: list[dict], add_generation_prompt: bool
+) -> tuple[str, list[int]]:
     """The rendered conversation and where each message's content starts in it.
 
     Contents are located by rendering once with unique placeholders, so a message whose text
     also occurs in template text (a system prompt the template adds) is still found in its place.
     """
     marks = [f"\u2063MAIGA{i}\u2063" for i in range(len(messages))]
-    with_marks = render(tokenizer, [{**m, "content": mark} for m, mark in zip(messages, marks)],
-                        add_generation_prompt)
+    with_marks = render(
+        tokenizer,
+        [{**m, "content": mark} for m, mark in zip(messages, marks)],
+        add_generation_prompt,
+    )
     rendered = render(tokenizer, messages, add_generation_prompt)
     offsets, shift, cursor = [], 0, 0
     for index, (message, mark) in enumerate(zip(messages, marks)):
         at = with_marks.find(mark, cursor)
         real = at + shift
-        if at < 0 or rendered[real:real + len(message["content"])] != message["content"]:
+        if at < 0 or rendered[real : real + len(message["content"])] != message["content"]:
             raise DataError(
                 f"Message #{index + 1} ({message['role']}) does not appear verbatim in the chat "
                 "template's output, so its thoughts cannot be placed on tokens. The template "
@@ -93,9 +100,15 @@ def content_offsets(tokenizer, messages: list[dict], add_generation_prompt: bool
     return rendered, offsets
 
 
-def encode_conversation(tokenizer, messages: list[dict], n_dims: int, *,
-                        add_generation_prompt: bool = False, max_length: int | None = None,
-                        segmenter: SegmenterConfig | None = None) -> EncodedConversation:
+def encode_conversation(
+    tokenizer,
+    messages: list[dict],
+    n_dims: int,
+    *,
+    add_generation_prompt: bool = False,
+    max_length: int | None = None,
+    segmenter: SegmenterConfig | None = None,
+) -> EncodedConversation:
     """Tokenise a labelled conversation (messages with ``thoughts``) with its emotion inputs.
 
     ``segmenter`` must be the one the thoughts were made with (the emotional network's).
@@ -120,12 +133,16 @@ def encode_conversation(tokenizer, messages: list[dict], n_dims: int, *,
     by_position = {(s.message, s.start, s.end): k for k, s in enumerate(spans)}
     # a token belongs to the message region of its last character, so a token that merges the
     # space before a reply with the reply's first word counts as part of the reply
-    region = np.searchsorted(np.array(starts), [max(a, b - 1) for a, b in offsets], side="right") - 1
+    region = (
+        np.searchsorted(np.array(starts), [max(a, b - 1) for a, b in offsets], side="right") - 1
+    )
     prefix_cache: dict[tuple[int, int], int | None] = {}
     for t, (a, b) in enumerate(offsets):
         m = int(region[t])
         if m >= 0 and messages[m]["role"] == "assistant":
-            seen = _seen_in_reply(messages, starts, spans, by_position, m, b, segmenter, prefix_cache)
+            seen = _seen_in_reply(
+                messages, starts, spans, by_position, m, b, segmenter, prefix_cache
+            )
         else:
             seen = _owner(rendered, a, b, spans, span_starts)
         if seen is not None:
@@ -151,13 +168,16 @@ def _thought_spans(messages: list[dict], starts: list[int], n_dims: int) -> list
                     f"A thought of message #{index + 1} has {values.size} emotion values; the "
                     f"emotional LM's schema has {n_dims}. Relabel with a matching emotional network."
                 )
-            spans.append(_Span(offset + int(thought["start"]), offset + int(thought["end"]), values, index))
+            spans.append(
+                _Span(offset + int(thought["start"]), offset + int(thought["end"]), values, index)
+            )
     spans.sort(key=lambda s: (s.start, s.end))
     return spans
 
 
-def _seen_in_reply(messages, starts, spans, by_position, m: int, token_end: int, segmenter,
-                   cache: dict) -> int | None:
+def _seen_in_reply(
+    messages, starts, spans, by_position, m: int, token_end: int, segmenter, cache: dict
+) -> int | None:
     """The thought an assistant token sees: the latest complete one of the reply so far."""
     content = messages[m]["content"]
     cut = int(min(max(token_end - starts[m], 0), len(content)))

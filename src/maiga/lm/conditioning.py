@@ -85,7 +85,9 @@ class EmotionConditioner(nn.Module):
         shape = (len(norms_by_block), len(norms_by_block[0]) if norms_by_block else 0)
         expected = (self.config.n_blocks, self.config.norms_per_block)
         if shape != expected:
-            raise ValueError(f"Model has {shape} (blocks, norms per block); conditioner expects {expected}.")
+            raise ValueError(
+                f"Model has {shape} (blocks, norms per block); conditioner expects {expected}."
+            )
         self.detach()
         index = 0
         for norms in norms_by_block:
@@ -148,7 +150,9 @@ class EmotionConditioner(nn.Module):
                 return torch.addcmul(beta, output, scale)
             if self._code is None:  # computed once per forward pass, shared by all norms
                 weight = self.modulations[0].weight
-                self._code = self.encoder(self.features(self._emotions.to(weight.device, weight.dtype)))
+                self._code = self.encoder(
+                    self.features(self._emotions.to(weight.device, weight.dtype))
+                )
             gamma, beta = self.modulations[index](self._code).to(output.dtype).chunk(2, dim=-1)
             if self._connected is not None:
                 keep = self._connected.to(output.dtype).view(-1, 1, 1)

@@ -36,8 +36,12 @@ FAMILIES: dict[str, FamilyLayout] = {
     "qwen2": _LLAMA_LIKE,
     "qwen3": _LLAMA_LIKE,
     "mistral": _LLAMA_LIKE,
-    "gpt2": FamilyLayout(blocks="transformer.h", norms=("ln_1", "ln_2"), lora_targets=("c_attn", "c_proj"),
-                         fan_in_fan_out=True),
+    "gpt2": FamilyLayout(
+        blocks="transformer.h",
+        norms=("ln_1", "ln_2"),
+        lora_targets=("c_attn", "c_proj"),
+        fan_in_fan_out=True,
+    ),
 }
 
 

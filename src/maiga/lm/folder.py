@@ -44,7 +44,9 @@ def save_emotional_lm(lm: EmotionalLM, folder: str | Path, extra: dict | None = 
     try:
         lm.model.save_pretrained(staging / "adapter")
         if lm.conditioner is not None:
-            state = {k: v.detach().cpu().contiguous() for k, v in lm.conditioner.state_dict().items()}
+            state = {
+                k: v.detach().cpu().contiguous() for k, v in lm.conditioner.state_dict().items()
+            }
             save_file(state, str(staging / MODULES))
         write_json_atomic(staging / CONFIG, _config(lm, extra or {}))
         staging.chmod(0o755)
@@ -102,7 +104,9 @@ def read_lm_config(folder: str | Path) -> dict:
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise ModelNotFoundError(f"{path} is not valid JSON ({exc}); the folder is damaged.") from exc
+        raise ModelNotFoundError(
+            f"{path} is not valid JSON ({exc}); the folder is damaged."
+        ) from exc
     if config.get("format") != FORMAT or config.get("version") != VERSION:
         raise ModelNotFoundError(
             f"{path} has format {config.get('format')!r} version {config.get('version')!r}; this "
@@ -111,7 +115,9 @@ def read_lm_config(folder: str | Path) -> dict:
     return config
 
 
-def load_emotional_lm(folder: str | Path, dtype: str = "float32", trainable: bool = False) -> EmotionalLM:
+def load_emotional_lm(
+    folder: str | Path, dtype: str = "float32", trainable: bool = False
+) -> EmotionalLM:
     """Load an emotional LM by path: base model (referenced), adapters, emotion modules.
 
     ``trainable=True`` leaves the adapters and emotion modules trainable (for further training,
@@ -122,9 +128,12 @@ def load_emotional_lm(folder: str | Path, dtype: str = "float32", trainable: boo
     folder = Path(folder)
     config = read_lm_config(folder)
     spec = EmotionalLMSpec(
-        base=config["base_model"], schema=EmotionSchema.from_dict(config["schema"], str(folder)),
-        conditioned=config["conditioned"], lora=LoraSettings(**config["lora"]),
-        code_size=config["code_size"], segmenter=SegmenterConfig(**config["segmenter"]),
+        base=config["base_model"],
+        schema=EmotionSchema.from_dict(config["schema"], str(folder)),
+        conditioned=config["conditioned"],
+        lora=LoraSettings(**config["lora"]),
+        code_size=config["code_size"],
+        segmenter=SegmenterConfig(**config["segmenter"]),
         max_length=config["max_length"],
     )
     base_ref = resolve_base_model(spec.base)
@@ -133,7 +142,10 @@ def load_emotional_lm(folder: str | Path, dtype: str = "float32", trainable: boo
         logger.warning(
             "The emotional LM was trained on base weights from %s, but %r now resolves to %s "
             "(packaged conversion vs hub copy?); its outputs will differ from training.",
-            recorded, spec.base, base_ref.source)
+            recorded,
+            spec.base,
+            base_ref.source,
+        )
     base, tokenizer = load_base_model(base_ref, dtype)
     if base.config.model_type != config["model_type"]:
         raise ModelNotFoundError(
@@ -142,13 +154,17 @@ def load_emotional_lm(folder: str | Path, dtype: str = "float32", trainable: boo
             "original base model at that name or path."
         )
     if not (folder / "adapter" / "adapter_config.json").is_file():
-        raise ModelNotFoundError(f"{folder}/adapter is missing; the folder is incomplete. Retrain or recopy it.")
+        raise ModelNotFoundError(
+            f"{folder}/adapter is missing; the folder is incomplete. Retrain or recopy it."
+        )
     try:
         model = PeftModel.from_pretrained(base, str(folder / "adapter"), is_trainable=trainable)
         conditioner = None
         if spec.conditioned:
             if not (folder / MODULES).is_file():
-                raise ModelNotFoundError(f"{folder}/{MODULES} is missing; the folder is incomplete.")
+                raise ModelNotFoundError(
+                    f"{folder}/{MODULES} is missing; the folder is incomplete."
+                )
             conditioner = _new_conditioner(model, spec)
             state = load_file(str(folder / MODULES))
             conditioner.load_state_dict({k: v.to(torch.float32) for k, v in state.items()})

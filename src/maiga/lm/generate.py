@@ -52,7 +52,9 @@ class GenerationSettings:
     seed: int = 0
     rescore: bool = True  # False: keep the prompt's last emotions for the whole response
     stop_at_end: bool = True  # False: always write max_new_tokens (for benchmarks)
-    merge_adapters: bool = True  # fold LoRA into the base weights: same outputs, less work per token
+    merge_adapters: bool = (
+        True  # fold LoRA into the base weights: same outputs, less work per token
+    )
 
 
 def check_settings(settings: GenerationSettings) -> None:
@@ -60,7 +62,9 @@ def check_settings(settings: GenerationSettings) -> None:
     if settings.max_new_tokens < 1:
         problems.append(f"max_new_tokens is {settings.max_new_tokens}; it must be at least 1")
     if not (settings.temperature >= 0 and math.isfinite(settings.temperature)):
-        problems.append(f"temperature is {settings.temperature}; use 0 (greedy) or a finite positive value")
+        problems.append(
+            f"temperature is {settings.temperature}; use 0 (greedy) or a finite positive value"
+        )
     if not 0 < settings.top_p <= 1:
         problems.append(f"top_p is {settings.top_p}; it must be in (0, 1]")
     if problems:
@@ -103,17 +107,28 @@ class EmotionalChat:
         for message in messages:
             thoughts = split_thoughts(message["content"], self.network.segmenter)
             values = self._values([t.text for t in thoughts])
-            out.append({**message, "thoughts": [
-                {"start": t.start, "end": t.end, "values": v.tolist()} for t, v in zip(thoughts, values)
-            ]})
+            out.append(
+                {
+                    **message,
+                    "thoughts": [
+                        {"start": t.start, "end": t.end, "values": v.tolist()}
+                        for t, v in zip(thoughts, values)
+                    ],
+                }
+            )
         return out
 
     # ---- generation loop ----------------------------------------------------------------
 
     def _generate(self, labelled: list[dict], fixed: np.ndarray | None) -> ChatResponse:
         lm, settings = self.lm, self.settings
-        encoded = encode_conversation(lm.tokenizer, labelled, lm.n_dims, add_generation_prompt=True,
-                                      segmenter=self.network.segmenter)
+        encoded = encode_conversation(
+            lm.tokenizer,
+            labelled,
+            lm.n_dims,
+            add_generation_prompt=True,
+            segmenter=self.network.segmenter,
+        )
         window = lm.context_window
         if len(encoded) >= window:
             raise ContextTooLongError(
@@ -125,7 +140,9 @@ class EmotionalChat:
         stop_ids = _stop_ids(lm)
         generator = torch.Generator(device="cpu").manual_seed(settings.seed)
 
-        prompt_emotions = encoded.emotions if fixed is None else np.broadcast_to(fixed, encoded.emotions.shape)
+        prompt_emotions = (
+            encoded.emotions if fixed is None else np.broadcast_to(fixed, encoded.emotions.shape)
+        )
         current = encoded.last_thought_values if fixed is None else fixed
         ids = torch.tensor([encoded.input_ids], device=device)
         emotions = torch.tensor(np.ascontiguousarray(prompt_emotions), device=device)[None]
@@ -143,9 +160,15 @@ class EmotionalChat:
                 response_ids.append(token)
                 if fixed is None and settings.rescore:
                     current, completed = self._after_token(response_ids, current, completed)
-                step_emotions = torch.tensor(current, dtype=torch.float32, device=device).view(1, 1, -1)
-                out = lm(torch.tensor([[token]], device=device), emotions=step_emotions,
-                         past_key_values=out.past_key_values, use_cache=True)
+                step_emotions = torch.tensor(current, dtype=torch.float32, device=device).view(
+                    1, 1, -1
+                )
+                out = lm(
+                    torch.tensor([[token]], device=device),
+                    emotions=step_emotions,
+                    past_key_values=out.past_key_values,
+                    use_cache=True,
+                )
         seconds = time.perf_counter() - start
         text = lm.tokenizer.decode(response_ids, skip_special_tokens=True)
         trace = self._trace(labelled, text)
@@ -177,12 +200,28 @@ class EmotionalChat:
         trace = []
         for index, message in enumerate(labelled):
             for t in message["thoughts"]:
-                trace.append(TracedThought(message["role"], index, message["content"][t["start"]:t["end"]],
-                                           t["start"], t["end"], dict(zip(names, map(float, t["values"])))))
+                trace.append(
+                    TracedThought(
+                        message["role"],
+                        index,
+                        message["content"][t["start"] : t["end"]],
+                        t["start"],
+                        t["end"],
+                        dict(zip(names, map(float, t["values"]))),
+                    )
+                )
         thoughts = split_thoughts(response, self.network.segmenter) if response.strip() else []
         for t, values in zip(thoughts, self._values([t.text for t in thoughts])):
-            trace.append(TracedThought("assistant", len(labelled), t.text, t.start, t.end,
-                                       dict(zip(names, map(float, values)))))
+            trace.append(
+                TracedThought(
+                    "assistant",
+                    len(labelled),
+                    t.text,
+                    t.start,
+                    t.end,
+                    dict(zip(names, map(float, values))),
+                )
+            )
         return trace
 
 
@@ -191,8 +230,14 @@ def _check_messages(messages: list[dict]) -> list[dict]:
         raise DataError("A conversation must be a non-empty list of {'role', 'content'} messages.")
     checked = []
     for i, m in enumerate(messages):
-        if not isinstance(m, dict) or not isinstance(m.get("role"), str) or not isinstance(m.get("content"), str):
-            raise DataError(f"Message #{i + 1} is {m!r}; each message needs a string 'role' and 'content'.")
+        if (
+            not isinstance(m, dict)
+            or not isinstance(m.get("role"), str)
+            or not isinstance(m.get("content"), str)
+        ):
+            raise DataError(
+                f"Message #{i + 1} is {m!r}; each message needs a string 'role' and 'content'."
+            )
         if not m["content"].strip():
             raise DataError(f"Message #{i + 1} ({m['role']}) is empty; drop it or give it text.")
         try:
@@ -200,7 +245,8 @@ def _check_messages(messages: list[dict]) -> list[dict]:
         except UnicodeEncodeError:
             raise DataError(
                 f"Message #{i + 1} ({m['role']}) holds bytes that are not UTF-8 text; convert it "
-                "to UTF-8 first (for example with iconv).") from None
+                "to UTF-8 first (for example with iconv)."
+            ) from None
         if set(m) - {"role", "content"}:
             raise DataError(
                 f"Message #{i + 1} carries {sorted(set(m) - {'role', 'content'})}; only role and "
@@ -208,7 +254,9 @@ def _check_messages(messages: list[dict]) -> list[dict]:
             )
         checked.append({"role": m["role"], "content": m["content"]})
     if checked[-1]["role"] == "assistant":
-        raise DataError("The last message is the assistant's; end with a user message to get a reply.")
+        raise DataError(
+            "The last message is the assistant's; end with a user message to get a reply."
+        )
     return checked
 
 
@@ -219,14 +267,18 @@ def refuse_control_tokens(tokenizer, messages: list[dict]) -> None:
     forge turns the model takes for real ones.
     """
     specials = [t for t in getattr(tokenizer, "all_special_tokens", []) if t and len(t) > 1]
-    specials += [str(t) for t in getattr(tokenizer, "added_tokens_decoder", {}).values()
-                 if getattr(t, "special", False)]
+    specials += [
+        str(t)
+        for t in getattr(tokenizer, "added_tokens_decoder", {}).values()
+        if getattr(t, "special", False)
+    ]
     for i, m in enumerate(messages):
         found = sorted({t for t in specials if t in m["content"]})
         if found:
             raise DataError(
                 f"Message #{i + 1} ({m['role']}) contains the control token(s) {found}, which "
-                "would let its text pose as other turns of the conversation. Remove them.")
+                "would let its text pose as other turns of the conversation. Remove them."
+            )
 
 
 def _stop_ids(lm: EmotionalLM) -> set[int]:
@@ -240,7 +292,9 @@ def _stop_ids(lm: EmotionalLM) -> set[int]:
     return ids
 
 
-def _next_token(logits: torch.Tensor, settings: GenerationSettings, generator: torch.Generator) -> int:
+def _next_token(
+    logits: torch.Tensor, settings: GenerationSettings, generator: torch.Generator
+) -> int:
     if settings.temperature <= 0:
         return int(torch.argmax(logits))
     probs = torch.softmax(logits.float() / settings.temperature, dim=-1)

@@ -51,8 +51,14 @@ class EmotionalLMSpec:
 class EmotionalLM(nn.Module):
     """Base causal LM + PEFT LoRA adapters + (optionally) an :class:`EmotionConditioner`."""
 
-    def __init__(self, model: nn.Module, tokenizer, spec: EmotionalLMSpec,
-                 base_ref: BaseModelRef, conditioner: EmotionConditioner | None):
+    def __init__(
+        self,
+        model: nn.Module,
+        tokenizer,
+        spec: EmotionalLMSpec,
+        base_ref: BaseModelRef,
+        conditioner: EmotionConditioner | None,
+    ):
         super().__init__()
         self.model = model
         self.tokenizer = tokenizer
@@ -71,11 +77,19 @@ class EmotionalLM(nn.Module):
     @property
     def context_window(self) -> int:
         config = self.model.config
-        return int(getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", 2048))
+        return int(
+            getattr(config, "max_position_embeddings", None)
+            or getattr(config, "n_positions", 2048)
+        )
 
-    def forward(self, input_ids: torch.Tensor, emotions: torch.Tensor | None = None,
-                attention_mask: torch.Tensor | None = None, connected: torch.Tensor | None = None,
-                **kwargs):
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        emotions: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        connected: torch.Tensor | None = None,
+        **kwargs,
+    ):
         """Run the LM. ``emotions`` is (batch, tokens, n_dims), one vector per input token."""
         if self.conditioner is None:
             return self.model(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
@@ -104,7 +118,9 @@ class EmotionalLM(nn.Module):
         return {name: p for name, p in self.named_parameters() if p.requires_grad}
 
 
-def build_emotional_lm(spec: EmotionalLMSpec, seed: int = 0, dtype: str = "float32") -> EmotionalLM:
+def build_emotional_lm(
+    spec: EmotionalLMSpec, seed: int = 0, dtype: str = "float32"
+) -> EmotionalLM:
     """A fresh emotional LM: base weights frozen, new LoRA adapters and emotion modules."""
     from peft import LoraConfig, get_peft_model
 
@@ -114,8 +130,12 @@ def build_emotional_lm(spec: EmotionalLMSpec, seed: int = 0, dtype: str = "float
     torch.manual_seed(seed)
     targets = spec.lora.target_modules or list(layout.lora_targets)
     lora = LoraConfig(
-        r=spec.lora.rank, lora_alpha=spec.lora.alpha, lora_dropout=spec.lora.dropout,
-        target_modules=targets, task_type="CAUSAL_LM", fan_in_fan_out=layout.fan_in_fan_out,
+        r=spec.lora.rank,
+        lora_alpha=spec.lora.alpha,
+        lora_dropout=spec.lora.dropout,
+        target_modules=targets,
+        task_type="CAUSAL_LM",
+        fan_in_fan_out=layout.fan_in_fan_out,
     )
     peft_model = get_peft_model(model, lora)
     conditioner = _new_conditioner(peft_model, spec) if spec.conditioned else None
@@ -128,8 +148,11 @@ def _new_conditioner(peft_model: nn.Module, spec: EmotionalLMSpec) -> EmotionCon
     norms = decoder_norms(base, layout)
     hidden = int(getattr(base.config, "hidden_size", None) or base.config.n_embd)
     config = ConditionerConfig(
-        n_dims=len(spec.schema.names), hidden_size=hidden, n_blocks=len(norms),
-        norms_per_block=len(layout.norms), code_size=spec.code_size,
+        n_dims=len(spec.schema.names),
+        hidden_size=hidden,
+        n_blocks=len(norms),
+        norms_per_block=len(layout.norms),
+        code_size=spec.code_size,
         signed=tuple(bool(x) for x in spec.schema.signed_mask),
     )
     conditioner = EmotionConditioner(config)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import torch
 
 
-def respond_with_base(model, tokenizer, prompts: list[str], max_new_tokens: int,
-                      batch_size: int = 8, progress=None) -> list[str]:
+def respond_with_base(
+    model, tokenizer, prompts: list[str], max_new_tokens: int, batch_size: int = 8, progress=None
+) -> list[str]:
     """One assistant answer per user prompt, greedy, through the model's chat template."""
     side = tokenizer.padding_side
     tokenizer.padding_side = "left"  # decoder-only models continue from the right edge
@@ -18,13 +19,21 @@ def respond_with_base(model, tokenizer, prompts: list[str], max_new_tokens: int,
     try:
         model.eval()
         for start in range(0, len(prompts), batch_size):
-            chunk = prompts[start:start + batch_size]
-            texts = [tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=False,
-                                                   add_generation_prompt=True) for p in chunk]
+            chunk = prompts[start : start + batch_size]
+            texts = [
+                tokenizer.apply_chat_template(
+                    [{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True
+                )
+                for p in chunk
+            ]
             batch = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
             with torch.inference_mode():
-                out = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
-                                     pad_token_id=tokenizer.pad_token_id)
+                out = model.generate(
+                    **batch,
+                    max_new_tokens=max_new_tokens,
+                    do_sample=False,
+                    pad_token_id=tokenizer.pad_token_id,
+                )
             width = batch["input_ids"].shape[1]
             stops = _stop_ids(model, tokenizer)
             for row in out:

@@ -17,7 +17,9 @@ from maiga.lm.generate import ChatResponse, EmotionalChat, _check_messages, refu
 logger = logging.getLogger(__name__)
 
 
-def respond_with_fixed_emotions(chat: EmotionalChat, messages: list[dict], values: list[float]) -> ChatResponse:
+def respond_with_fixed_emotions(
+    chat: EmotionalChat, messages: list[dict], values: list[float]
+) -> ChatResponse:
     """Generate with one caller-chosen emotion vector on every token (prompt and response)."""
     vector = np.asarray(values, dtype=np.float32)
     schema = chat.lm.schema
@@ -26,11 +28,15 @@ def respond_with_fixed_emotions(chat: EmotionalChat, messages: list[dict], value
             f"Fixed emotions {values!r} must be {len(schema.names)} finite numbers, one per "
             f"dimension ({', '.join(schema.names)})."
         )
-    outside = [f"{d.name}={v:g} is outside [{d.low:g}, {d.high:g}]"
-               for d, v in zip(schema.dimensions, vector) if not d.low <= v <= d.high]
+    outside = [
+        f"{d.name}={v:g} is outside [{d.low:g}, {d.high:g}]"
+        for d, v in zip(schema.dimensions, vector)
+        if not d.low <= v <= d.high
+    ]
     if outside:
-        raise DataError(f"Fixed emotions: {'; '.join(outside)}. The order is "
-                        f"{', '.join(schema.names)}.")
+        raise DataError(
+            f"Fixed emotions: {'; '.join(outside)}. The order is {', '.join(schema.names)}."
+        )
     logger.warning("RESEARCH MODE: emotions are fixed by the caller, not computed from the text.")
     checked = _check_messages(messages)
     refuse_control_tokens(chat.lm.tokenizer, checked)

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from maiga.aggregate import agreement_report, single_annotator_vs_gold
 from maiga.data.mapping import load_mapping

@@ -25,7 +25,7 @@ from pathlib import Path
 from accelerate import PartialState
 
 import maiga
-from maiga.errors import ConfigError, DataError
+from maiga.errors import DataError
 from maiga.io import write_json_atomic, write_text_atomic
 from maiga.label import label_file, read_labelled
 from maiga.label.fingerprint import network_identity
@@ -58,8 +58,16 @@ def _digest(*parts: str) -> str:
     return h.hexdigest()[:16]
 
 
-def run_lm_stages(config: LmStageConfig, network: EmotionalNetwork, network_dir: Path, lm_dir: Path,
-                  work: Path, seed: int, progress: bool, labelled: Path | None = None) -> LmResults:
+def run_lm_stages(
+    config: LmStageConfig,
+    network: EmotionalNetwork,
+    network_dir: Path,
+    lm_dir: Path,
+    work: Path,
+    seed: int,
+    progress: bool,
+    labelled: Path | None = None,
+) -> LmResults:
     """Mixture (or a labelled dataset given by the user), labels, both SFT runs, ablations.
 
     Under ``accelerate launch`` only the main process builds and labels the mixture; the others
@@ -73,10 +81,14 @@ def run_lm_stages(config: LmStageConfig, network: EmotionalNetwork, network_dir:
         if labelled is None:
             mixture, _ = mixture_stage(config, lm_dir, progress and state.is_main_process)
             t1 = time.time()
-            rows, summary = label_stage(network, mixture, lm_dir, config, progress and state.is_main_process)
+            rows, summary = label_stage(
+                network, mixture, lm_dir, config, progress and state.is_main_process
+            )
             labelled_file = lm_dir / "labelled" / "labelled.jsonl"
-            label_counts = {"lm.label.thoughts": summary.thoughts,
-                            "lm.label.thoughts_scored": summary.thoughts_scored}
+            label_counts = {
+                "lm.label.thoughts": summary.thoughts,
+                "lm.label.thoughts_scored": summary.thoughts_scored,
+            }
         else:
             t1 = time.time()
             labelled_file = labelled if labelled.is_file() else labelled / "labelled.jsonl"
@@ -85,17 +97,32 @@ def run_lm_stages(config: LmStageConfig, network: EmotionalNetwork, network_dir:
             if len(rows) < 2:
                 raise DataError(
                     f"{labelled} holds {len(rows)} labelled row(s); training needs at least two "
-                    "(one to train on, one held out). Check `maiga label`'s skip counts.")
+                    "(one to train on, one held out). Check `maiga label`'s skip counts."
+                )
             rows = assign_splits(rows, config.mixture.heldout_fraction, seed)
             label_counts = {}
         # the base model is converted once; other processes must not race to do the same
         resolve_base_model(config.base)
     t2 = time.time()
-    results = sft_stage(config, rows, file_digest(labelled_file), network, network_dir,
-                        lm_dir, work, seed, progress and state.is_main_process)
+    results = sft_stage(
+        config,
+        rows,
+        file_digest(labelled_file),
+        network,
+        network_dir,
+        lm_dir,
+        work,
+        seed,
+        progress and state.is_main_process,
+    )
     results.metrics.update(label_counts)
-    results.metrics.update({"lm.seconds.mixture": round(t1 - t0, 1), "lm.seconds.label": round(t2 - t1, 1),
-                            "lm.seconds.sft": round(time.time() - t2, 1)})
+    results.metrics.update(
+        {
+            "lm.seconds.mixture": round(t1 - t0, 1),
+            "lm.seconds.label": round(t2 - t1, 1),
+            "lm.seconds.sft": round(time.time() - t2, 1),
+        }
+    )
     return results
 
 
@@ -106,14 +133,16 @@ def check_user_labelled(labelled_file: Path, network: EmotionalNetwork) -> None:
     if not manifest_path.is_file():
         raise DataError(
             f"{labelled_file} has no manifest.json beside it, so it is unknown which emotional "
-            "network labelled it. Label the data with `maiga label` and pass its --out folder.")
+            "network labelled it. Label the data with `maiga label` and pass its --out folder."
+        )
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     refuse_evaluation_data(manifest.get("input", ""), "Training data (labelled from)")
     names = manifest.get("schema_names")
     if list(names or []) != list(network.schema.names):
         raise DataError(
             f"{labelled_file} was labelled with emotions {names}, but the emotional network has "
-            f"{network.schema.names}. Relabel it with this network (maiga label --network ...).")
+            f"{network.schema.names}. Relabel it with this network (maiga label --network ...)."
+        )
 
 
 def assign_splits(rows: list[dict], fraction: float, seed: int) -> list[dict]:
@@ -147,8 +176,12 @@ def mixture_stage(config: LmStageConfig, lm_dir: Path, progress: bool) -> tuple[
     started = time.time()
     rows = build_mixture(config.mixture, respond=_base_responder(config, progress))
     write_text_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-    meta = {"fingerprint": fingerprint, "counts": mixture_counts(rows), "rows": len(rows),
-            "seconds": round(time.time() - started, 1)}
+    meta = {
+        "fingerprint": fingerprint,
+        "counts": mixture_counts(rows),
+        "rows": len(rows),
+        "seconds": round(time.time() - started, 1),
+    }
     write_json_atomic(meta_path, meta)
     return path, meta
 
@@ -165,15 +198,18 @@ def _base_responder(config: LmStageConfig, progress: bool):
     return respond
 
 
-def label_stage(network: EmotionalNetwork, mixture: Path, lm_dir: Path, config: LmStageConfig,
-                progress: bool):
+def label_stage(
+    network: EmotionalNetwork, mixture: Path, lm_dir: Path, config: LmStageConfig, progress: bool
+):
     """Label the mixture with the run's emotional network (resumable; relabels if it changed)."""
     out = lm_dir / "labelled"
     kwargs = dict(format="chat", chunk_rows=config.label_chunk_rows, progress=progress)
     try:
         summary = label_file(mixture, out, network, **kwargs)
     except LabelJobMismatchError:
-        logger.info("The mixture or the network changed since %s was labelled; labelling again.", out)
+        logger.info(
+            "The mixture or the network changed since %s was labelled; labelling again.", out
+        )
         summary = label_file(mixture, out, network, overwrite=True, **kwargs)
     return read_labelled(out), summary
 
@@ -183,8 +219,13 @@ def encode_rows(lm: EmotionalLM, rows: list[dict], max_length: int, segmenter=No
     train, heldout, dropped = [], [], Counter()
     for row in rows:
         try:
-            encoded = encode_conversation(lm.tokenizer, row["messages"], lm.n_dims,
-                                          max_length=max_length, segmenter=segmenter)
+            encoded = encode_conversation(
+                lm.tokenizer,
+                row["messages"],
+                lm.n_dims,
+                max_length=max_length,
+                segmenter=segmenter,
+            )
         except ContextTooLongError:
             dropped["longer than max_length"] += 1
             continue
@@ -198,8 +239,17 @@ def encode_rows(lm: EmotionalLM, rows: list[dict], max_length: int, segmenter=No
     return train, heldout, dropped
 
 
-def sft_stage(config: LmStageConfig, rows: list[dict], labelled_digest: str, network: EmotionalNetwork,
-              network_dir: Path, lm_dir: Path, work: Path, seed: int, progress: bool) -> LmResults:
+def sft_stage(
+    config: LmStageConfig,
+    rows: list[dict],
+    labelled_digest: str,
+    network: EmotionalNetwork,
+    network_dir: Path,
+    lm_dir: Path,
+    work: Path,
+    seed: int,
+    progress: bool,
+) -> LmResults:
     """Train the emotional LM and the plain twin (or reuse them), then measure the ablations."""
     results = LmResults()
     models = {}
@@ -210,9 +260,13 @@ def sft_stage(config: LmStageConfig, rows: list[dict], labelled_digest: str, net
         record_path = folder / "training.json"
         done = json.loads(record_path.read_text()) if record_path.is_file() else {}
         spec = EmotionalLMSpec(
-            base=config.base, schema=network.schema, conditioned=conditioned,
-            lora=LoraSettings(**config.lora.model_dump()), code_size=config.code_size,
-            max_length=config.max_length, segmenter=network.segmenter,
+            base=config.base,
+            schema=network.schema,
+            conditioned=conditioned,
+            lora=LoraSettings(**config.lora.model_dump()),
+            code_size=config.code_size,
+            max_length=config.max_length,
+            segmenter=network.segmenter,
         )
         if done.get("fingerprint") == fingerprint:
             lm = load_emotional_lm(folder)
@@ -224,33 +278,55 @@ def sft_stage(config: LmStageConfig, rows: list[dict], labelled_digest: str, net
             if not train or not heldout:
                 raise DataError(
                     f"After encoding, {len(train)} training and {len(heldout)} held-out conversations "
-                    f"remain (left out: {dict(dropped)}). Raise lm.max_length or the mixture sizes.")
-            logger.info("SFT (%s): %d conversations, %d steps", name, len(train), config.train.steps)
-            trained = train_lm(lm, train, config.train.model_copy(update={"seed": seed}),
-                               checkpoint_dir=work / "lm" / fingerprint / name, progress=progress)
+                    f"remain (left out: {dict(dropped)}). Raise lm.max_length or the mixture sizes."
+                )
+            logger.info(
+                "SFT (%s): %d conversations, %d steps", name, len(train), config.train.steps
+            )
+            trained = train_lm(
+                lm,
+                train,
+                config.train.model_copy(update={"seed": seed}),
+                checkpoint_dir=work / "lm" / fingerprint / name,
+                progress=progress,
+            )
             record = trained.to_dict()
             if PartialState().is_main_process:
-                save_emotional_lm(lm, folder, extra={
-                    "emotional_network": str(network_dir.resolve()),
-                    "emotional_network_identity": network_identity(network)})
+                save_emotional_lm(
+                    lm,
+                    folder,
+                    extra={
+                        "emotional_network": str(network_dir.resolve()),
+                        "emotional_network_identity": network_identity(network),
+                    },
+                )
                 write_json_atomic(record_path, {"fingerprint": fingerprint, "record": record})
         models[name] = lm
-        results.metrics[f"lm.train.{name}.tokens_per_second"] = round(record["tokens_per_second"], 2)
+        results.metrics[f"lm.train.{name}.tokens_per_second"] = round(
+            record["tokens_per_second"], 2
+        )
         results.metrics[f"lm.train.{name}.seconds"] = round(record["seconds"], 1)
         results.curves[name] = record["true_nll"]
 
-    results.metrics.update({
-        "lm.data.n_train": len(train), "lm.data.n_heldout": len(heldout),
-        "lm.data.n_dropped": int(sum(dropped.values())),
-    })
+    results.metrics.update(
+        {
+            "lm.data.n_train": len(train),
+            "lm.data.n_heldout": len(heldout),
+            "lm.data.n_dropped": int(sum(dropped.values())),
+        }
+    )
     if "plain" in models:
         results.metrics["lm.train.throughput_ratio"] = round(
             results.metrics["lm.train.emotional.tokens_per_second"]
-            / max(results.metrics["lm.train.plain.tokens_per_second"], 1e-9), 3)
+            / max(results.metrics["lm.train.plain.tokens_per_second"], 1e-9),
+            3,
+        )
     results.ablation = _ablation(models["emotional"], models.get("plain"), heldout, config, seed)
     if PartialState().is_main_process:
-        write_json_atomic(lm_dir / "ablation.json", {"nll": results.ablation, "n_heldout": len(heldout),
-                                                     "dropped": dict(dropped)})
+        write_json_atomic(
+            lm_dir / "ablation.json",
+            {"nll": results.ablation, "n_heldout": len(heldout), "dropped": dict(dropped)},
+        )
     table = results.ablation
     for condition, value in table.items():
         results.metrics[f"lm.nll.{condition}"] = round(value, 4)
@@ -262,20 +338,42 @@ def sft_stage(config: LmStageConfig, rows: list[dict], labelled_digest: str, net
 
 
 # Settings that only the emotional LM uses; changing them must not retrain the plain twin.
-_EMOTION_ONLY = {"code_size": True, "train": {"emotion_learning_rate", "corrupt_fraction",
-                                              "inseparability_weight", "target_ratio",
-                                              "inseparability_start", "corruptions", "noise_std"}}
+_EMOTION_ONLY = {
+    "code_size": True,
+    "train": {
+        "emotion_learning_rate",
+        "corrupt_fraction",
+        "inseparability_weight",
+        "target_ratio",
+        "inseparability_start",
+        "corruptions",
+        "noise_std",
+    },
+}
 
 
-def _model_fingerprint(config: LmStageConfig, conditioned: bool, labelled_digest: str, seed: int) -> str:
+def _model_fingerprint(
+    config: LmStageConfig, conditioned: bool, labelled_digest: str, seed: int
+) -> str:
     settings = config.model_dump_json(exclude=None if conditioned else _EMOTION_ONLY)
     return _digest(maiga.__version__, labelled_digest, settings, str(seed), str(conditioned))
 
 
-def _ablation(emotional: EmotionalLM, plain: EmotionalLM | None, heldout: list[EncodedConversation],
-              config: LmStageConfig, seed: int) -> dict[str, float]:
-    table = ablation_table(emotional, plain, heldout, batch_size=config.eval_batch_size, seed=seed,
-                           noise_std=config.train.noise_std)
+def _ablation(
+    emotional: EmotionalLM,
+    plain: EmotionalLM | None,
+    heldout: list[EncodedConversation],
+    config: LmStageConfig,
+    seed: int,
+) -> dict[str, float]:
+    table = ablation_table(
+        emotional,
+        plain,
+        heldout,
+        batch_size=config.eval_batch_size,
+        seed=seed,
+        noise_std=config.train.noise_std,
+    )
     # the untuned base model, for scale: adapters and emotion modules off
     with emotional.model.disable_adapter(), emotional.disconnected():
         table["base"] = response_nll(emotional, heldout, "true", config.eval_batch_size, seed)

@@ -38,11 +38,16 @@ def lm_rows(nll: dict[str, float]) -> list[dict]:
             ratio_of = "true"
         else:
             ratio, met, ratio_of = value / true, None, "true"
-        rows.append({
-            "condition": condition, "meaning": meaning, "nll": f"{value:.3f}",
-            "ratio": f"{ratio:.2f} x {ratio_of}" if math.isfinite(ratio) else "n/a",
-            "target": target or "", "met": "" if target is None else ("met" if met else "not met"),
-        })
+        rows.append(
+            {
+                "condition": condition,
+                "meaning": meaning,
+                "nll": f"{value:.3f}",
+                "ratio": f"{ratio:.2f} x {ratio_of}" if math.isfinite(ratio) else "n/a",
+                "target": target or "",
+                "met": "" if target is None else ("met" if met else "not met"),
+            }
+        )
     return rows
 
 
@@ -52,8 +57,10 @@ def lm_ablation_plot(nll: dict[str, float]) -> PlotResult:
     if "true" not in nll:
         return PlotResult(None)
     values = np.array([nll[c] for c in order])
-    colours = [PALETTE[0] if c == "true" else PALETTE[3] if c in CORRUPTIONS else PALETTE[2]
-               for c in order]
+    colours = [
+        PALETTE[0] if c == "true" else PALETTE[3] if c in CORRUPTIONS else PALETTE[2]
+        for c in order
+    ]
     with matplotlib.rc_context(_STYLE):
         fig = _new_figure(6.4, 3.6)
         ax = fig.subplots()
@@ -62,7 +69,9 @@ def lm_ablation_plot(nll: dict[str, float]) -> PlotResult:
         for xx, v in zip(x, values):
             ax.text(xx, v, f"{v:.2f}", ha="center", va="bottom", fontsize=7, color="0.2")
         ax.axhline(1.5 * nll["true"], color="0.3", linestyle="--", linewidth=0.8)
-        ax.text(len(order) - 0.5, 1.5 * nll["true"], "1.5 x true", ha="right", va="bottom", fontsize=7)
+        ax.text(
+            len(order) - 0.5, 1.5 * nll["true"], "1.5 x true", ha="right", va="bottom", fontsize=7
+        )
         ax.set_xticks(x, [c.replace("_", " ") for c in order], rotation=20, ha="right")
         ax.set_ylabel("held-out response NLL / token")
         ax.set_ylim(0, max(values.max(), 1.5 * nll["true"]) * 1.12)

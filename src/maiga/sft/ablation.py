@@ -13,8 +13,14 @@ from maiga.sft.corruption import corrupt_row
 CONDITIONS = ("true", "zeroed", "shuffled", "noised", "disconnected")
 
 
-def response_nll(lm: EmotionalLM, examples: list[EncodedConversation], condition: str = "true",
-                 batch_size: int = 8, seed: int = 0, noise_std: float = 0.3) -> float:
+def response_nll(
+    lm: EmotionalLM,
+    examples: list[EncodedConversation],
+    condition: str = "true",
+    batch_size: int = 8,
+    seed: int = 0,
+    noise_std: float = 0.3,
+) -> float:
     """Token-weighted mean NLL of the response tokens of ``examples`` under ``condition``."""
     if condition not in CONDITIONS:
         raise ValueError(f"Unknown condition {condition!r}; choose from {', '.join(CONDITIONS)}.")
@@ -35,24 +41,41 @@ def response_nll(lm: EmotionalLM, examples: list[EncodedConversation], condition
             if condition in ("zeroed", "shuffled", "noised"):
                 for row, i in enumerate(chunk):
                     donor = torch.from_numpy(examples[donors[i]].emotions)
-                    emotions[row] = corrupt_row(condition, batch.emotions[row], donor, lm.schema,
-                                                noise_std, generator)
+                    emotions[row] = corrupt_row(
+                        condition, batch.emotions[row], donor, lm.schema, noise_std, generator
+                    )
             batch = batch.to(device)
             if condition == "disconnected":
                 with lm.disconnected():
-                    out = lm(batch.input_ids, emotions=emotions.to(device), attention_mask=batch.attention_mask)
+                    out = lm(
+                        batch.input_ids,
+                        emotions=emotions.to(device),
+                        attention_mask=batch.attention_mask,
+                    )
             else:
-                out = lm(batch.input_ids, emotions=emotions.to(device), attention_mask=batch.attention_mask)
+                out = lm(
+                    batch.input_ids,
+                    emotions=emotions.to(device),
+                    attention_mask=batch.attention_mask,
+                )
             sums, counts = row_nll(out.logits, batch.labels)
             total += float(sums.sum())
             count += int(counts.sum())
     return total / max(count, 1)
 
 
-def ablation_table(emotional: EmotionalLM, plain: EmotionalLM | None, examples: list[EncodedConversation],
-                   batch_size: int = 8, seed: int = 0, noise_std: float = 0.3) -> dict[str, float]:
+def ablation_table(
+    emotional: EmotionalLM,
+    plain: EmotionalLM | None,
+    examples: list[EncodedConversation],
+    batch_size: int = 8,
+    seed: int = 0,
+    noise_std: float = 0.3,
+) -> dict[str, float]:
     """NLL under each condition, the plain fine-tune's NLL, and the ratios the targets use."""
-    table = {c: response_nll(emotional, examples, c, batch_size, seed, noise_std) for c in CONDITIONS}
+    table = {
+        c: response_nll(emotional, examples, c, batch_size, seed, noise_std) for c in CONDITIONS
+    }
     if plain is not None:
         table["plain_lora"] = response_nll(plain, examples, "true", batch_size, seed)
     return table

@@ -22,7 +22,12 @@ class Batch:
         return int(self.attention_mask.sum())
 
     def to(self, device) -> Batch:
-        return Batch(*(t.to(device) for t in (self.input_ids, self.attention_mask, self.labels, self.emotions)))
+        return Batch(
+            *(
+                t.to(device)
+                for t in (self.input_ids, self.attention_mask, self.labels, self.emotions)
+            )
+        )
 
 
 def collate(examples: list[EncodedConversation], pad_id: int) -> Batch:
@@ -50,7 +55,7 @@ def batch_indices(n_examples: int, batch_size: int, step: int, seed: int) -> lis
         epoch, offset = divmod(start + len(out), n_examples)
         order = np.random.default_rng(seed + epoch).permutation(n_examples)
         take = min(batch_size - len(out), n_examples - offset)
-        out.extend(int(i) for i in order[offset:offset + take])
+        out.extend(int(i) for i in order[offset : offset + take])
     return out
 
 
@@ -59,8 +64,10 @@ def row_nll(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, t
     shifted_logits = logits[:, :-1].float()
     targets = labels[:, 1:]
     losses = torch.nn.functional.cross_entropy(
-        shifted_logits.reshape(-1, shifted_logits.shape[-1]), targets.reshape(-1),
-        ignore_index=-100, reduction="none",
+        shifted_logits.reshape(-1, shifted_logits.shape[-1]),
+        targets.reshape(-1),
+        ignore_index=-100,
+        reduction="none",
     ).view(targets.shape)
     counts = (targets != -100).sum(dim=1)
     return losses.sum(dim=1), counts

@@ -16,7 +16,8 @@ class LoraConfigModel(BaseModel):
     alpha: int = Field(16, ge=1)
     dropout: float = Field(0.0, ge=0, lt=1)
     target_modules: list[str] | None = Field(
-        None, description="Module names to adapt; None uses the family's attention projections.")
+        None, description="Module names to adapt; None uses the family's attention projections."
+    )
 
 
 class LmStageConfig(BaseModel):
@@ -28,10 +29,13 @@ class LmStageConfig(BaseModel):
     base: str = Field(DEFAULT_BASE, description="Base causal LM: packaged name, hub id or folder.")
     max_length: int = Field(256, ge=16, description="Conversations with more tokens are left out.")
     lora: LoraConfigModel = Field(default_factory=LoraConfigModel)
-    code_size: int = Field(32, ge=1, description="Width of the emotion code inside the conditioner.")
+    code_size: int = Field(
+        32, ge=1, description="Width of the emotion code inside the conditioner."
+    )
     mixture: MixtureConfig = Field(default_factory=MixtureConfig)
     train: SftTrainConfig = Field(default_factory=SftTrainConfig)
     plain_baseline: bool = Field(
-        True, description="Also train the plain LoRA twin (same data, steps, seed; no emotions).")
+        True, description="Also train the plain LoRA twin (same data, steps, seed; no emotions)."
+    )
     eval_batch_size: int = Field(8, ge=1)
     label_chunk_rows: int = Field(128, ge=1)

@@ -23,8 +23,14 @@ def fit_length(sequence: torch.Tensor, length: int) -> torch.Tensor:
     return torch.cat([sequence, tail], dim=0)
 
 
-def corrupt_row(kind: str, emotions: torch.Tensor, donor: torch.Tensor | None, schema: EmotionSchema,
-                noise_std: float, generator: torch.Generator) -> torch.Tensor:
+def corrupt_row(
+    kind: str,
+    emotions: torch.Tensor,
+    donor: torch.Tensor | None,
+    schema: EmotionSchema,
+    noise_std: float,
+    generator: torch.Generator,
+) -> torch.Tensor:
     """A corrupted copy of one row's emotions (T, D). ``disconnected`` leaves them as they are."""
     if kind == "zeroed":
         return torch.zeros_like(emotions)
@@ -36,7 +42,11 @@ def corrupt_row(kind: str, emotions: torch.Tensor, donor: torch.Tensor | None, s
         low = torch.as_tensor(schema.lows, dtype=emotions.dtype, device=emotions.device)
         high = torch.as_tensor(schema.highs, dtype=emotions.dtype, device=emotions.device)
         # noise is drawn on the CPU generator so a run is the same on any device
-        noise = torch.randn(emotions.shape, generator=generator).to(emotions) * noise_std * (high - low)
+        noise = (
+            torch.randn(emotions.shape, generator=generator).to(emotions)
+            * noise_std
+            * (high - low)
+        )
         return torch.clamp(emotions + noise, low, high)
     if kind == "disconnected":
         return emotions

@@ -65,14 +65,21 @@ def build_mixture(config: MixtureConfig, respond: Responder | None = None) -> li
     seeds = _read_jsonl(dataset_dir("self-instruct") / "seed_tasks.jsonl")
     order = rng.permutation(len(seeds))
     wanted = config.self_instruct_seed + (
-        config.base_responses if config.base_response_instructions == "seed_tasks" else 0)
+        config.base_responses if config.base_response_instructions == "seed_tasks" else 0
+    )
     if wanted > len(seeds):
         raise ConfigError(
             f"The mixture asks for {wanted} Self-Instruct seed tasks (self_instruct_seed plus "
-            f"base_responses), but there are {len(seeds)}. Lower them.")
+            f"base_responses), but there are {len(seeds)}. Lower them."
+        )
     for i in order[: config.self_instruct_seed]:
-        rows.append(_row(f"self-instruct:{seeds[i]['id']}", "self_instruct_seed",
-                         conversations_of(seeds[i], "instruction")["messages"]))
+        rows.append(
+            _row(
+                f"self-instruct:{seeds[i]['id']}",
+                "self_instruct_seed",
+                conversations_of(seeds[i], "instruction")["messages"],
+            )
+        )
     if config.base_responses:
         rows += _base_rows(config, seeds, order, rng, respond)
     for extra in config.extra:
@@ -101,11 +108,18 @@ def _hh_rows(n: int, rng: np.random.Generator) -> list[dict]:
     return rows
 
 
-def _base_rows(config: MixtureConfig, seeds: list[dict], order, rng, respond: Responder | None) -> list[dict]:
+def _base_rows(
+    config: MixtureConfig, seeds: list[dict], order, rng, respond: Responder | None
+) -> list[dict]:
     if respond is None:
         raise ConfigError("base_responses > 0 needs the base model to answer; none was given.")
     if config.base_response_instructions == "seed_tasks":
-        tasks = [seeds[i] for i in order[config.self_instruct_seed: config.self_instruct_seed + config.base_responses]]
+        tasks = [
+            seeds[i]
+            for i in order[
+                config.self_instruct_seed : config.self_instruct_seed + config.base_responses
+            ]
+        ]
         prefix = "self-instruct"
     else:
         tasks = _read_jsonl(dataset_dir("self-instruct") / "user_oriented_instructions.jsonl")
@@ -116,12 +130,24 @@ def _base_rows(config: MixtureConfig, seeds: list[dict], order, rng, respond: Re
     rows = []
     empty = sum(not a.strip() for a in answers)
     if empty:
-        logger.warning("The base model gave %d empty or unfinished answer(s) of %d; those "
-                       "instructions are left out of the mixture.", empty, len(answers))
+        logger.warning(
+            "The base model gave %d empty or unfinished answer(s) of %d; those "
+            "instructions are left out of the mixture.",
+            empty,
+            len(answers),
+        )
     for task, prompt, answer in zip(tasks, prompts, answers):
         if answer.strip():
-            rows.append(_row(f"{prefix}:{task['id']}:base", "base_responses",
-                             [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer.strip()}]))
+            rows.append(
+                _row(
+                    f"{prefix}:{task['id']}:base",
+                    "base_responses",
+                    [
+                        {"role": "user", "content": prompt},
+                        {"role": "assistant", "content": answer.strip()},
+                    ],
+                )
+            )
     return rows
 
 
@@ -141,7 +167,8 @@ def refuse_evaluation_data(path: str | Path, what: str) -> None:
             raise ConfigError(
                 f"{what} {str(path)!r} looks like {name}, which is evaluation data: no training "
                 "stage may read it, or the evaluation would measure memory, not behaviour. Remove "
-                "it from the training data.")
+                "it from the training data."
+            )
 
 
 def _extra_rows(extra: ExtraSource, rng) -> list[dict]:
@@ -156,7 +183,13 @@ def _extra_rows(extra: ExtraSource, rng) -> list[dict]:
     rows = []
     for i in rng.permutation(len(table)):
         try:
-            rows.append(_row(f"{path.name}:{i}", f"extra:{path.name}", conversations_of(table[i], fmt)["messages"]))
+            rows.append(
+                _row(
+                    f"{path.name}:{i}",
+                    f"extra:{path.name}",
+                    conversations_of(table[i], fmt)["messages"],
+                )
+            )
         except SkipRow:
             continue
         if len(rows) == extra.n:

@@ -23,10 +23,16 @@ class SftTrainConfig(BaseModel):
     inseparability_weight: float = Field(1.0, ge=0)
     target_ratio: float = Field(2.0, ge=1)
     inseparability_start: float = Field(
-        0.25, ge=0, lt=1, description="share of the steps trained on true emotions only, before "
-        "the inseparability term starts; it then ramps up linearly over the same number of steps")
+        0.25,
+        ge=0,
+        lt=1,
+        description="share of the steps trained on true emotions only, before "
+        "the inseparability term starts; it then ramps up linearly over the same number of steps",
+    )
     corruptions: list[Literal["zeroed", "shuffled", "noised", "disconnected"]] = Field(
-        default=["zeroed", "shuffled", "noised", "disconnected"], min_length=1,
-        description="kinds of wrong emotions, used in turn")
+        default=["zeroed", "shuffled", "noised", "disconnected"],
+        min_length=1,
+        description="kinds of wrong emotions, used in turn",
+    )
     noise_std: float = Field(0.3, gt=0)
     checkpoint_every: int = Field(20, ge=1)

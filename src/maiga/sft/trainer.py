@@ -43,8 +43,13 @@ class TrainRecord:
         return {**asdict(self), "tokens_per_second": self.tokens_per_second}
 
 
-def train_lm(lm: EmotionalLM, examples: list[EncodedConversation], config: SftTrainConfig,
-             checkpoint_dir: Path | None = None, progress: bool = True) -> TrainRecord:
+def train_lm(
+    lm: EmotionalLM,
+    examples: list[EncodedConversation],
+    config: SftTrainConfig,
+    checkpoint_dir: Path | None = None,
+    progress: bool = True,
+) -> TrainRecord:
     """Train the adapters (and emotion modules, if any) of ``lm`` in place."""
     from accelerate import Accelerator
 
@@ -62,7 +67,8 @@ def train_lm(lm: EmotionalLM, examples: list[EncodedConversation], config: SftTr
     conditioned = lm.conditioner is not None
     optimizer = _optimizer(lm, config)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min(1.0, (s + 1) / max(1, config.warmup_steps)))
+        optimizer, lambda s: min(1.0, (s + 1) / max(1, config.warmup_steps))
+    )
     record = TrainRecord()
     start_step = _resume(lm, optimizer, scheduler, record, checkpoint_dir)
     model, optimizer = accelerator.prepare(lm, optimizer)
@@ -70,11 +76,13 @@ def train_lm(lm: EmotionalLM, examples: list[EncodedConversation], config: SftTr
     generator = torch.Generator().manual_seed(config.seed)
     model.train()
 
-    bar = _progress(progress, config.steps, start_step, "emotional LM" if conditioned else "plain LoRA")
+    bar = _progress(
+        progress, config.steps, start_step, "emotional LM" if conditioned else "plain LoRA"
+    )
     for step in range(start_step, config.steps):
         began = time.perf_counter()
         rows = batch_indices(len(examples), config.batch_size, step, config.seed)
-        rows = rows[accelerator.process_index::accelerator.num_processes] or rows[:1]
+        rows = rows[accelerator.process_index :: accelerator.num_processes] or rows[:1]
         batch = collate([examples[i] for i in rows], pad_id).to(accelerator.device)
         # every random draw of a step (noise, dropout) depends on the step alone, so a resumed run
         # draws what an uninterrupted one would have
@@ -82,7 +90,9 @@ def train_lm(lm: EmotionalLM, examples: list[EncodedConversation], config: SftTr
         torch.manual_seed(config.seed * 1_000_003 + step)
         loss, true_nll, corrupt_nll = _step_loss(model, lm, batch, config, step, generator, rows)
         accelerator.backward(loss)
-        accelerator.clip_grad_norm_([p for p in lm.parameters() if p.requires_grad], config.max_grad_norm)
+        accelerator.clip_grad_norm_(
+            [p for p in lm.parameters() if p.requires_grad], config.max_grad_norm
+        )
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
@@ -94,7 +104,11 @@ def train_lm(lm: EmotionalLM, examples: list[EncodedConversation], config: SftTr
         record.corrupt_nll.append(corrupt_nll)
         if bar is not None:
             bar[0].update(bar[1], advance=1, description=f"loss {record.loss[-1]:.3f}")
-        if checkpoint_dir is not None and (record.steps % config.checkpoint_every == 0) and accelerator.is_main_process:
+        if (
+            checkpoint_dir is not None
+            and (record.steps % config.checkpoint_every == 0)
+            and accelerator.is_main_process
+        ):
             _save_checkpoint(lm, optimizer, scheduler, record, checkpoint_dir)
     if bar is not None:
         bar[0].stop()
@@ -106,12 +120,21 @@ def _optimizer(lm: EmotionalLM, config: SftTrainConfig) -> torch.optim.Optimizer
     adapter = [p for n, p in lm.model.named_parameters() if p.requires_grad]
     groups = [{"params": adapter, "lr": config.learning_rate}]
     if lm.conditioner is not None:
-        groups.append({"params": list(lm.conditioner.parameters()), "lr": config.emotion_learning_rate})
+        groups.append(
+            {"params": list(lm.conditioner.parameters()), "lr": config.emotion_learning_rate}
+        )
     return torch.optim.AdamW(groups, weight_decay=0.0)
 
 
-def _step_loss(model, lm: EmotionalLM, batch, config: SftTrainConfig, step: int,
-               generator: torch.Generator, rows: list[int]):
+def _step_loss(
+    model,
+    lm: EmotionalLM,
+    batch,
+    config: SftTrainConfig,
+    step: int,
+    generator: torch.Generator,
+    rows: list[int],
+):
     """Loss of one batch: NLL on true rows, plus the inseparability hinge on corrupted rows."""
     size = batch.input_ids.shape[0]
     n_corrupt = 0
@@ -129,19 +152,25 @@ def _step_loss(model, lm: EmotionalLM, batch, config: SftTrainConfig, step: int,
         donor = batch.emotions[others[-1]] if others else None
         if kind == "shuffled" and donor is None:
             kind = "zeroed"
-        emotions[row] = corrupt_row(kind, batch.emotions[row], donor, lm.schema, config.noise_std, generator)
+        emotions[row] = corrupt_row(
+            kind, batch.emotions[row], donor, lm.schema, config.noise_std, generator
+        )
         if kind == "disconnected":
             connected[row] = 0
         kinds.append(kind)
-    out = model(batch.input_ids, emotions=emotions, attention_mask=batch.attention_mask,
-                connected=connected if n_corrupt else None)
+    out = model(
+        batch.input_ids,
+        emotions=emotions,
+        attention_mask=batch.attention_mask,
+        connected=connected if n_corrupt else None,
+    )
     sums, counts = row_nll(out.logits, batch.labels)
     true_rows = slice(0, size - n_corrupt)
     true_nll = sums[true_rows].sum() / counts[true_rows].sum().clamp(min=1)
     loss = true_nll
     corrupt_value = None
     if n_corrupt:
-        corrupt = sums[size - n_corrupt:] / counts[size - n_corrupt:].clamp(min=1)
+        corrupt = sums[size - n_corrupt :] / counts[size - n_corrupt :].clamp(min=1)
         target = config.target_ratio * true_nll.detach()
         loss = loss + weight * torch.relu(target - corrupt).mean()
         corrupt_value = float(corrupt.detach().mean())
@@ -162,6 +191,7 @@ def _inseparability_weight(config: SftTrainConfig, step: int) -> float:
 
 
 # ---- checkpoints -------------------------------------------------------------------------
+
 
 def _save_checkpoint(lm, optimizer, scheduler, record: TrainRecord, folder: Path) -> None:
     state = {
@@ -194,10 +224,21 @@ def _resume(lm, optimizer, scheduler, record: TrainRecord, folder: Path | None) 
 def _progress(enabled: bool, total: int, done: int, label: str):
     if not enabled:
         return None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
-    progress = Progress(TextColumn(f"SFT {label}"), BarColumn(), MofNCompleteColumn(),
-                        TimeRemainingColumn(), TextColumn("{task.description}"))
+    progress = Progress(
+        TextColumn(f"SFT {label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.description}"),
+    )
     progress.start()
     task = progress.add_task("", total=total, completed=done)
     return progress, task
