@@ -197,3 +197,17 @@ def test_the_plain_twin_can_be_left_out_and_is_not_retrained_for_emotion_setting
     metrics = run_pipeline(alone, tmp_path / "alone", progress=False)
     assert "lm.nll.base" in metrics and "lm.nll.plain_lora" not in metrics
     assert not (tmp_path / "alone" / "lm" / "plain").exists()
+
+
+def test_sft_config_errors_come_before_any_work(tmp_path):
+    from typer.testing import CliRunner
+
+    from maiga.cli.main import app
+
+    bad = tmp_path / "bad.yaml"
+    for text, message in (("lm: {train: {stepz: 5}}\n", "lm.train.stepz"),
+                          ("lm: [unclosed\n", "not valid UTF-8 YAML")):
+        bad.write_text(text)
+        result = CliRunner().invoke(app, ["sft", "--network", str(tmp_path / "none"), "--out",
+                                          str(tmp_path / "out"), "--config", str(bad)])
+        assert result.exit_code == 2 and message in " ".join(result.output.split()), result.output

@@ -11,45 +11,23 @@ from maiga.cli.common import console, friendly_errors, progress_enabled
 
 
 def load_lm_config(config: Path | None):
-    """The quick profile's `lm` section, with a YAML file's keys laid over it."""
-    import yaml
+    """The quick profile's `lm` section, with a YAML file's keys laid over it.
 
-    from maiga.errors import ConfigError
-    from maiga.pipeline.config import load_run_config
+    The file may hold a whole run config (only its `lm` section is read) or just that section.
+    """
+    from maiga.pipeline.config import read_yaml_mapping, run_config_from
 
-    base = load_run_config("quick").lm.model_dump()
     if config is None:
-        return load_run_config("quick").lm
-    if not config.is_file():
-        raise ConfigError(f"Config file {str(config)!r} does not exist; pass a YAML file path.")
-    try:
-        raw = yaml.safe_load(config.read_text("utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"Config file {config} is not valid UTF-8 YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"Config file {config} must hold a mapping of lm settings.")
-    if "lm" in raw:  # a whole run config: only its lm section matters here
+        return run_config_from("quick").lm
+    raw = read_yaml_mapping(config)
+    if "lm" in raw:
         ignored = sorted(set(raw) - {"lm"})
         if ignored:
             logging.getLogger(__name__).warning(
                 "maiga sft reads only the 'lm' section of %s; ignoring %s.", config, ignored
             )
         raw = raw["lm"]
-    from maiga.pipeline.config import _deep_merge
-    from maiga.sft.config import LmStageConfig
-    from pydantic import ValidationError
-
-    try:
-        return LmStageConfig.model_validate(_deep_merge(base, raw))
-    except ValidationError as exc:
-        problems = "\n".join(
-            f"  - {'.'.join(map(str, e['loc']))}: {e['msg']} (got {e.get('input')!r})"
-            for e in exc.errors()
-        )
-        raise ConfigError(
-            f"SFT config {config} has {exc.error_count()} problem(s):\n{problems}\n"
-            "The lm section of maiga/configs/quick.yaml shows every key."
-        ) from None
+    return run_config_from("quick", {"lm": raw}, config).lm
 
 
 @friendly_errors

@@ -108,22 +108,35 @@ def load_run_config(
     profile: str = "quick", config_path: str | Path | None = None
 ) -> RunConfig:
     """A profile, with the values in ``config_path`` (if any) laid over it."""
+    override = read_yaml_mapping(config_path) if config_path is not None else None
+    return run_config_from(profile, override, config_path)
+
+
+def read_yaml_mapping(config_path: str | Path) -> dict:
+    """A YAML file that must hold a mapping; every other case is a clear ConfigError."""
+    path = Path(config_path)
+    if not path.is_file():
+        raise ConfigError(f"Config file {str(path)!r} does not exist; pass a YAML file path.")
+    try:
+        raw = yaml.safe_load(path.read_text("utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Config file {path} is not valid UTF-8 YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"Config file {path} must hold a mapping of settings.")
+    return raw
+
+
+def run_config_from(
+    profile: str, override: dict | None = None, origin: str | Path | None = None
+) -> RunConfig:
+    """A profile with ``override`` laid over it, validated (all problems listed at once)."""
     if profile not in PROFILES:
         raise ConfigError(
             f"Profile {profile!r} does not exist. Profiles: {', '.join(PROFILES)}; "
             "or pass --config with your own YAML."
         )
     raw = yaml.safe_load(resources.files("maiga.configs").joinpath(f"{profile}.yaml").read_text())
-    if config_path is not None:
-        path = Path(config_path)
-        if not path.is_file():
-            raise ConfigError(f"Config file {str(path)!r} does not exist; pass a YAML file path.")
-        try:
-            override = yaml.safe_load(path.read_text("utf-8")) or {}
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"Config file {path} is not valid UTF-8 YAML: {exc}") from exc
-        if not isinstance(override, dict):
-            raise ConfigError(f"Config file {path} must hold a mapping of settings.")
+    if override:
         raw = _deep_merge(raw, override)
     try:
         return RunConfig.model_validate(raw)
@@ -133,7 +146,7 @@ def load_run_config(
             for e in exc.errors()
         )
         raise ConfigError(
-            f"Run config (profile {profile!r}, file {config_path}) has {exc.error_count()} "
+            f"Run config (profile {profile!r}, file {origin}) has {exc.error_count()} "
             f"problem(s):\n{problems}\nFix these keys; the profiles in maiga/configs/*.yaml "
             "(inside the installed package) show every key."
         ) from None
