@@ -256,3 +256,9 @@ def test_a_damaged_emotional_lm_folder_is_a_clear_error(tiny_lm_dirs, tmp_path):
     modules.write_bytes(modules.read_bytes()[:100])
     with pytest.raises(ModelNotFoundError, match="is damaged"):
         load_emotional_lm(tmp_path / "lm")
+
+
+def test_unknown_roles_are_refused(tiny_lm_dirs, network):
+    chat = EmotionalChat(tiny_lm(tiny_lm_dirs["llama"]), network)
+    with pytest.raises(DataError, match="role 'wizard'"):
+        chat.respond([{"role": "wizard", "content": "Hello there."}])

@@ -44,6 +44,10 @@ def chat_command(
     from maiga.lm.generate import EmotionalChat, GenerationSettings, check_settings
     from maiga.network.folder import load_network
 
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # loading bars would bury the conversation
+    hf_logging.set_verbosity_error()
     lm_config = read_lm_config(model)
     network_path = network or lm_config.get("emotional_network")
     if not network_path:
@@ -188,9 +192,9 @@ def _trace_table(trace, schema) -> None:
     from maiga.cli.score_view import bar
 
     table = Table(title="emotion trace (per thought)", show_edge=False, pad_edge=False)
-    table.add_column("who", no_wrap=True)
+    table.add_column("who", no_wrap=True, min_width=9)
     table.add_column("thought", max_width=28, overflow="ellipsis", no_wrap=True)
-    strongest = 3
+    strongest = 3 if console.width >= 100 else 2
     table.add_column(f"strongest {strongest}", no_wrap=True)
     for thought in trace:
         ranked = sorted(schema.dimensions, key=lambda d: -abs(thought.values[d.name]))[:strongest]

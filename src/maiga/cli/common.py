@@ -31,6 +31,11 @@ def setup_logging(verbose: bool, quiet: bool) -> None:
 
         hf_logging.disable_progress_bar()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if not verbose:
+        # transformers' deprecation notices are for maiga's developers, not its users
+        import warnings
+
+        warnings.filterwarnings("ignore", category=FutureWarning)
 
 
 def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:

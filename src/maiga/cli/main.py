@@ -24,10 +24,25 @@ app.command("sft")(sft_command)
 app.command("chat")(chat_command)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from maiga import __version__
+
+        typer.echo(f"maiga {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def main(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show debug logs."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors."),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print maiga's version and exit.",
+        is_eager=True,
+        callback=_print_version,
+    ),
 ) -> None:
     setup_logging(verbose, quiet)
 

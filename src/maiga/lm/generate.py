@@ -225,6 +225,9 @@ class EmotionalChat:
         return trace
 
 
+ROLES = ("system", "user", "assistant")
+
+
 def _check_messages(messages: list[dict]) -> list[dict]:
     if not isinstance(messages, list) or not messages:
         raise DataError("A conversation must be a non-empty list of {'role', 'content'} messages.")
@@ -247,6 +250,10 @@ def _check_messages(messages: list[dict]) -> list[dict]:
                 f"Message #{i + 1} ({m['role']}) holds bytes that are not UTF-8 text; convert it "
                 "to UTF-8 first (for example with iconv)."
             ) from None
+        if m["role"] not in ROLES:
+            raise DataError(
+                f"Message #{i + 1} has role {m['role']!r}; use one of {', '.join(ROLES)}."
+            )
         if set(m) - {"role", "content"}:
             raise DataError(
                 f"Message #{i + 1} carries {sorted(set(m) - {'role', 'content'})}; only role and "
