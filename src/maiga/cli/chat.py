@@ -69,7 +69,10 @@ def chat_command(
     if prompt is not None:
         _show(_respond(chat, [{"role": "user", "content": prompt}], fixed), chat, as_json)
         return
-    _session(chat, fixed, as_json)
+    try:
+        _session(chat, fixed, as_json)
+    except KeyboardInterrupt:  # ending a conversation is not an interrupted job
+        err_console.print("\nbye.", highlight=False)
 
 
 def _session(chat, fixed, as_json: bool) -> None:
