@@ -26,6 +26,30 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
             os.unlink(tmp)
 
 
+def write_folder_atomic(folder: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(staging_folder)``, then put the staging folder in ``folder``'s place.
+
+    A crash while writing leaves ``folder`` as it was. The result is made readable like any
+    file, since ``mkdtemp`` creates private folders.
+    """
+    import shutil
+
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        write(staging)
+        for path in [staging, *staging.rglob("*")]:
+            path.chmod((0o777 if path.is_dir() else 0o666) & ~_umask())
+        if folder.exists():
+            shutil.rmtree(folder)
+        staging.rename(folder)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
 def write_text_atomic(path: Path, text: str) -> None:
     write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 

@@ -12,12 +12,11 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from maiga.errors import ModelNotFoundError
+from maiga.io import write_folder_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -115,26 +114,12 @@ def converted_packaged_base(name: str, gguf: Path) -> Path:
             f"{sorted(unexpected)[:5]}. Reinstall the package, or pass a transformers folder."
         )
     model.tie_weights()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent))
-    try:
+
+    def write(staging: Path) -> None:
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
-        _make_readable(staging)
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    return target
 
-
-def _make_readable(folder: Path) -> None:
-    """mkdtemp makes a private folder; a shared model cache should be readable like any file."""
-    folder.chmod(0o755)
-    for path in folder.rglob("*"):
-        path.chmod(0o755 if path.is_dir() else 0o644)
+    return write_folder_atomic(target, write)
 
 
 def load_base_model(ref: BaseModelRef, dtype: str = "float32"):

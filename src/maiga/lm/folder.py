@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,7 +21,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from maiga.errors import ModelNotFoundError
-from maiga.io import write_json_atomic
+from maiga.io import write_folder_atomic, write_json_atomic
 from maiga.lm.base import load_base_model, resolve_base_model
 from maiga.lm.model import EmotionalLM, EmotionalLMSpec, LoraSettings, _new_conditioner
 from maiga.schema import EmotionSchema
@@ -38,25 +36,16 @@ MODULES = "emotion_modules.safetensors"
 
 def save_emotional_lm(lm: EmotionalLM, folder: str | Path, extra: dict | None = None) -> Path:
     """Write adapters, emotion modules and config; replaces ``folder`` only once all is written."""
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-    try:
+
+    def write(staging: Path) -> None:
         lm.model.save_pretrained(staging / "adapter")
         if lm.conditioner is not None:
-            state = {
-                k: v.detach().cpu().contiguous() for k, v in lm.conditioner.state_dict().items()
-            }
-            save_file(state, str(staging / MODULES))
+            state = lm.conditioner.state_dict()
+            tensors = {k: v.detach().cpu().contiguous() for k, v in state.items()}
+            save_file(tensors, str(staging / MODULES))
         write_json_atomic(staging / CONFIG, _config(lm, extra or {}))
-        staging.chmod(0o755)
-        if folder.exists():
-            shutil.rmtree(folder)
-        staging.rename(folder)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    return folder
+
+    return write_folder_atomic(Path(folder), write)
 
 
 def _config(lm: EmotionalLM, extra: dict) -> dict:
