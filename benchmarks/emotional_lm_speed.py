@@ -288,15 +288,18 @@ def main() -> None:
         fixed.append(emotional_generate(lm, network, prompts, args.new_tokens, rescore=False)[0])
     p, l, f = (statistics.median(v) for v in (plain, loop, fixed))
     print(
-        f"generation, {len(prompts)} prompts x {args.new_tokens} new tokens, {args.rounds} rounds (median):"
+        f"generation, {len(prompts)} prompts x {args.new_tokens} new tokens, {args.rounds} "
+        "rounds (median):"
     )
     print(f"  plain base model (transformers generate): {p:7.2f} tokens/s")
     print(
-        f"  emotional LM, emotional loop:             {l:7.2f} tokens/s  ratio {l / p:.3f} (target >= 0.70)"
+        f"  emotional LM, emotional loop:             {l:7.2f} tokens/s  ratio {l / p:.3f} "
+        "(target >= 0.70)"
         f"  [{scored} thoughts scored during generation]"
     )
     print(
-        f"  emotional LM, no re-scoring:              {f:7.2f} tokens/s  ratio {f / p:.3f} (target >= 0.95)"
+        f"  emotional LM, no re-scoring:              {f:7.2f} tokens/s  ratio {f / p:.3f} "
+        "(target >= 0.95)"
     )
 
     del lm
@@ -312,16 +315,19 @@ def main() -> None:
     print(f"training, batch 4, {args.train_steps} steps x {args.rounds} rounds (median):")
     print(f"  plain LoRA:                          {q:7.1f} tokens/s")
     print(
-        f"  emotional LM with inseparability:    {e:7.1f} tokens/s  ratio {e / q:.3f} (target >= 0.85)"
+        f"  emotional LM with inseparability:    {e:7.1f} tokens/s  ratio {e / q:.3f} (target "
+        ">= 0.85)"
     )
 
     if not args.skip_memory:
         print(
-            "resident memory, one fresh process each (MiB): after loading, and the peak while working"
+            "resident memory, one fresh process each (MiB): after loading, and the peak while "
+            "working"
         )
         for row in memory(args):
             print(
-                f"  {row['mode']:<20} after load {row['after_load_mib']:6d}   peak {row['peak_mib']:6d}"
+                f"  {row['mode']:<20} after load {row['after_load_mib']:6d}   peak "
+                f"{row['peak_mib']:6d}"
             )
 
 

@@ -102,7 +102,8 @@ def tiny_lm_dirs(tmp_path_factory) -> dict[str, Path]:
     configs = {
         "llama": (LlamaForCausalLM, LlamaConfig(
             hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-            num_key_value_heads=2, max_position_embeddings=256, tie_word_embeddings=True, **common)),
+            num_key_value_heads=2, max_position_embeddings=256, tie_word_embeddings=True,
+            **common)),
         "qwen2": (Qwen2ForCausalLM, Qwen2Config(
             hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
             num_key_value_heads=2, max_position_embeddings=256, **common)),

@@ -1,4 +1,5 @@
-"""Entry point: ``maiga run``, ``maiga emotions ...``, ``maiga label``, ``maiga sft``, ``maiga chat``."""
+"""Entry point: ``maiga run``, ``maiga emotions ...``, ``maiga label``, ``maiga sft``,
+``maiga chat``."""
 
 from __future__ import annotations
 

@@ -55,7 +55,8 @@ def render(tokenizer, messages: list[dict], add_generation_prompt: bool) -> str:
     if not getattr(tokenizer, "chat_template", None):
         raise DataError(
             f"Tokenizer {type(tokenizer).__name__} has no chat template, so conversations cannot "
-            "be laid out for it. Use an instruction-tuned base model or set tokenizer.chat_template."
+            "be laid out for it. Use an instruction-tuned base model or set "
+            "tokenizer.chat_template."
         )
     plain = [{"role": m["role"], "content": m["content"]} for m in messages]
     try:
@@ -92,7 +93,8 @@ def content_offsets(
             raise DataError(
                 f"Message #{index + 1} ({message['role']}) does not appear verbatim in the chat "
                 "template's output, so its thoughts cannot be placed on tokens. The template "
-                "probably rewrites content (strips or escapes it); strip the content before labelling."
+                "probably rewrites content (strips or escapes it); strip the content before "
+                "labelling."
             )
         offsets.append(real)
         shift += len(message["content"]) - len(mark)
@@ -166,7 +168,8 @@ def _thought_spans(messages: list[dict], starts: list[int], n_dims: int) -> list
             if values.shape != (n_dims,):
                 raise DataError(
                     f"A thought of message #{index + 1} has {values.size} emotion values; the "
-                    f"emotional LM's schema has {n_dims}. Relabel with a matching emotional network."
+                    f"emotional LM's schema has {n_dims}. Relabel with a matching emotional "
+                    "network."
                 )
             spans.append(
                 _Span(offset + int(thought["start"]), offset + int(thought["end"]), values, index)
@@ -189,7 +192,8 @@ def _seen_in_reply(
             found = by_position.get((m, starts[m] + done[-1].start, starts[m] + done[-1].end))
             if found is None:
                 raise DataError(
-                    f"Message #{m + 1}'s thoughts do not match the segmenter's (a thought ending at "
+                    f"Message #{m + 1}'s thoughts do not match the segmenter's (a thought "
+                    "ending at "
                     f"character {done[-1].end} is missing). Relabel the data with the emotional "
                     "network the LM uses, so thoughts and segmenter agree."
                 )

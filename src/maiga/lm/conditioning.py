@@ -3,8 +3,9 @@
 Mechanism (feature-wise linear modulation). Each value is first taken back to the scale the
 emotional network computed it on (the logit of a [0, 1] value, the inverse tanh of a [-1, 1]
 one), where a real emotion vector and an all-zero or noised one are far apart; then a small
-shared encoder maps the per-token vector ``e`` (B, T, D) to a code ``z``; for each norm ``n`` of each block, a linear map gives
-``(gamma, beta) = W_n z + b_n`` and the norm's output ``h`` becomes ``h * (1 + gamma) + beta``.
+shared encoder maps the per-token vector ``e`` (B, T, D) to a code ``z``; for each norm ``n`` of
+each block, a linear map gives ``(gamma, beta) = W_n z + b_n`` and the norm's output ``h``
+becomes ``h * (1 + gamma) + beta``.
 Everything downstream of the norm (attention or MLP, and the LoRA adapters inside them) sees
 emotion-modulated inputs in every block, which is what lets training make the model depend on
 the emotions. ``W_n`` and ``b_n`` start at zero, so before training the model is exactly the
@@ -115,7 +116,8 @@ class EmotionConditioner(nn.Module):
         """
         if emotions.dim() != 3 or emotions.shape[-1] != self.config.n_dims:
             raise ValueError(
-                f"emotions must have shape (batch, tokens, {self.config.n_dims}); got {tuple(emotions.shape)}."
+                f"emotions must have shape (batch, tokens, {self.config.n_dims}); got "
+                f"{tuple(emotions.shape)}."
             )
         self._emotions, self._connected, self._code = emotions, connected, None
         # Generation feeds one token at a time, and the emotions change only when a thought

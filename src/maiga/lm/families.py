@@ -51,7 +51,8 @@ def family_layout(model: nn.Module) -> FamilyLayout:
     layout = FAMILIES.get(model_type)
     if layout is None:
         raise UnsupportedModelError(
-            f"Model family {model_type!r} ({type(model).__name__}) is not supported: maiga must know "
+            f"Model family {model_type!r} ({type(model).__name__}) is not supported: maiga "
+            "must know "
             f"where its decoder blocks and their norms are to feed them emotions. Supported "
             f"families: {', '.join(sorted(FAMILIES))}. Pick a model of one of these, or add its "
             "layout to maiga.lm.families.FAMILIES."

@@ -3,7 +3,7 @@
 Layout::
 
     emotional_lm.json               format, version, base model reference, schema, settings
-    adapter/                        PEFT LoRA adapters (adapter_config.json, adapter_model.safetensors)
+    adapter/                        PEFT LoRA adapters (adapter_config.json and weights)
     emotion_modules.safetensors     the emotion conditioner (absent for a plain LoRA baseline)
 
 The base model is never copied: it is found again by the name it was built from (a packaged
@@ -162,7 +162,8 @@ def load_emotional_lm(
     except Exception as exc:  # truncated or foreign weight files
         raise ModelNotFoundError(
             f"The emotional LM folder {str(folder)!r} is damaged: {type(exc).__name__}: "
-            f"{str(exc).splitlines()[0] if str(exc) else ''}. Copy the whole folder again, or retrain."
+            f"{str(exc).splitlines()[0] if str(exc) else ''}. Copy the whole folder again, or "
+            "retrain."
         ) from exc
     lm = EmotionalLM(model, tokenizer, spec, base_ref, conditioner)
     lm.eval()

@@ -77,7 +77,8 @@ class EmotionalChat:
     def __init__(self, lm: EmotionalLM, network, settings: GenerationSettings | None = None):
         if list(network.schema.names) != list(lm.schema.names):
             raise ConfigError(
-                f"The emotional network's schema ({', '.join(network.schema.names)}) does not match "
+                f"The emotional network's schema ({', '.join(network.schema.names)}) does not "
+                "match "
                 f"the emotional LM's ({', '.join(lm.schema.names)}). Use the network the LM was "
                 "trained with (its path is in emotional_lm.json under 'emotional_network')."
             )
@@ -132,7 +133,8 @@ class EmotionalChat:
         window = lm.context_window
         if len(encoded) >= window:
             raise ContextTooLongError(
-                f"The conversation has {len(encoded)} tokens; the model's context window is {window}. "
+                f"The conversation has {len(encoded)} tokens; the model's context window is "
+                f"{window}. "
                 "Drop earlier turns or shorten the messages."
             )
         budget = min(settings.max_new_tokens, window - len(encoded))

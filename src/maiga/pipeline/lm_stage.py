@@ -277,7 +277,8 @@ def sft_stage(
             train, heldout, dropped = encode_rows(lm, rows, config.max_length, network.segmenter)
             if not train or not heldout:
                 raise DataError(
-                    f"After encoding, {len(train)} training and {len(heldout)} held-out conversations "
+                    f"After encoding, {len(train)} training and {len(heldout)} held-out "
+                    "conversations "
                     f"remain (left out: {dict(dropped)}). Raise lm.max_length or the mixture sizes."
                 )
             logger.info(

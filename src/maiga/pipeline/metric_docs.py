@@ -58,7 +58,8 @@ METRIC_DOCS: dict[str, str] = {
         "disconnected: at least 1.5).",
     "lm.train.{model}.tokens_per_second": "SFT throughput (padded-out tokens excluded).",
     "lm.train.{model}.seconds": "Seconds spent in SFT steps (model loading excluded).",
-    "lm.train.throughput_ratio": "Emotional LM SFT tokens/s over the plain LoRA's (target: at least 0.85).",
+    "lm.train.throughput_ratio":
+        "Emotional LM SFT tokens/s over the plain LoRA's (target: at least 0.85).",
     "lm.data.n_train": "Mixture conversations the LMs were trained on.",
     "lm.data.n_heldout": "Held-out mixture conversations the NLL figures are measured on.",
     "lm.data.n_dropped": "Mixture conversations left out (too long, or no assistant tokens).",

@@ -44,7 +44,9 @@ def run_pipeline(
     logger.info("Stage 1/%d: reading and aggregating human reactions", stages)
     data = prepare_data(config, data_dir)
 
-    logger.info("Stage 2/%d: training the emotional network (%s encoder)", stages, config.train.mode)
+    logger.info(
+        "Stage 2/%d: training the emotional network (%s encoder)", stages, config.train.mode
+    )
     network, training = train_stage(config, data, out / "model", work, progress)
 
     logger.info("Stage 3/%d: evaluating against people", stages)
@@ -77,6 +79,8 @@ def _lm_stages(config: RunConfig, network, out: Path, work: Path, progress: bool
 
     logger.info("Stages 4-5/%d: labelled instruction mixture, then SFT of the emotional LM and "
                 "its plain LoRA twin", stages)
-    results = run_lm_stages(config.lm, network, out / "model", out / "lm", work, config.seed, progress)
+    results = run_lm_stages(
+        config.lm, network, out / "model", out / "lm", work, config.seed, progress
+    )
     metrics.update(results.metrics)
     return results
