@@ -9,13 +9,13 @@ afterwards. Any other Hugging Face causal LM works by hub id or local folder.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from maiga.errors import ModelNotFoundError
+from maiga.packaged import packaged_path
 from maiga.io import write_folder_atomic
 
 logger = logging.getLogger(__name__)
@@ -49,11 +49,8 @@ def cache_dir() -> Path:
 
 def packaged_gguf_path(name: str) -> Path | None:
     package, filename, _ = PACKAGED_BASES[name]
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / filename
-    return path if path.is_file() else None
+    path = packaged_path(package, filename)
+    return path if path is not None and path.is_file() else None
 
 
 def resolve_base_model(name_or_path: str | os.PathLike) -> BaseModelRef:

@@ -8,12 +8,12 @@ model works by local path or by hub id (the hub only where the user has network 
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 from pathlib import Path
 
 from maiga.errors import ModelNotFoundError
+from maiga.packaged import packaged_path
 
 logger = logging.getLogger(__name__)
 
@@ -28,11 +28,8 @@ _ALIASES = {"sentence-transformers/all-MiniLM-L6-v2": "all-MiniLM-L6-v2"}
 def packaged_encoder_path(name: str) -> Path | None:
     """Folder of a packaged encoder, or None if its package is not installed."""
     package, folder, _ = PACKAGED_ENCODERS[name]
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / folder
-    return path if path.is_dir() else None
+    path = packaged_path(package, folder)
+    return path if path is not None and path.is_dir() else None
 
 
 def resolve_encoder(name_or_path: str | os.PathLike) -> str:
